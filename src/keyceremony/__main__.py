@@ -1,0 +1,3 @@
+from keyceremony.cli import main
+
+raise SystemExit(main())
