@@ -46,20 +46,23 @@ class CoefficientStream:
 
         skip = offset % 16
         need = skip + count
-        zeros, temp = self._buffers(need)
         counter = (offset // 16).to_bytes(16, "big")  # SP 800-90A CTR: V starts at 0
         enc = Cipher(algorithms.AES(bytes(self._key)), modes.CTR(counter)).encryptor()
-        enc.update_into(memoryview(zeros)[:need], temp)
-        out[:count] = np.frombuffer(temp, dtype=np.uint8, count=count, offset=skip)
-        temp[:need] = bytes(need)
+        if skip == 0 and out.shape[0] >= count + 15:
+            enc.update_into(self._zeros(count), out)  # straight into the caller's block
+            out[count:] = 0
+            return
+        temp = np.zeros(need + 16, dtype=np.uint8)  # update_into wants block_size - 1 spare bytes
+        enc.update_into(self._zeros(need), temp)
+        out[:count] = temp[skip:need]
+        temp.fill(0)
 
-    def _buffers(self, need: int) -> tuple[bytearray, bytearray]:
+    def _zeros(self, need: int) -> memoryview:
         local = self._local
         if getattr(local, "size", 0) < need:
-            local.zeros = bytearray(need)
-            local.temp = bytearray(need + 16)  # update_into wants block_size - 1 spare bytes
+            local.zeros = bytes(need)
             local.size = need
-        return local.zeros, local.temp
+        return memoryview(local.zeros)[:need]
 
     def wipe(self) -> None:
         if self._direct is not None:

@@ -153,7 +153,7 @@ def xtime_inplace(v: np.ndarray, scratch: np.ndarray) -> None:
 
 
 def linear_map_blocks(
-    matrix: Sequence[Sequence[int]],
+    matrix: tuple[tuple[int, ...], ...],
     inputs: Sequence[np.ndarray],
     outputs: Sequence[np.ndarray],
     scratch: tuple[np.ndarray, np.ndarray],
@@ -161,45 +161,44 @@ def linear_map_blocks(
     """outputs[j] = XOR_i matrix[j][i] * inputs[i], bytewise, on equal-length uint64 blocks.
 
     Chooses between two schedules by counting xtime operations (docs/core.md §3):
-    * Horner over the coefficient bits, one output at a time: 7 xtimes per output at most;
+    * Horner over the coefficient bits, one output at a time: at most 7 xtimes per output;
     * powers of each input, 2^b * input_i for b up to input i's highest coefficient bit, each
       XORed into the outputs whose coefficient has bit b: at most 7 xtimes per input.
-    ``inputs`` are not modified. ``scratch`` holds two blocks of the same shape.
+    ``inputs`` are not modified; ``scratch`` (two blocks) is left holding intermediate values
+    and must be wiped by the caller. Every row of ``matrix`` must have a non-zero entry.
     """
-    n_out, n_in = len(matrix), len(inputs)
-    top = [max((matrix[j][i] for j in range(n_out)), default=0).bit_length() for i in range(n_in)]
-    cost_powers = sum(max(t - 1, 0) for t in top)
-    cost_horner = sum(max(matrix[j]).bit_length() - 1 for j in range(n_out) if any(matrix[j]))
     acc, tmp = scratch
+    schedule = power_schedule(matrix)
+    cost_powers = sum(max(len(steps) - 1, 0) for steps in schedule)
+    cost_horner = sum(max(row).bit_length() - 1 for row in matrix)
     if cost_horner <= cost_powers:
         for row, out in zip(matrix, outputs):
-            out.fill(0)
-            high = max(row).bit_length() - 1
-            for b in range(high, -1, -1):
-                if b != high:
+            started = False
+            for b in range(max(row).bit_length() - 1, -1, -1):
+                if started:
                     xtime_inplace(out, tmp)
-                for i in range(n_in):
-                    if row[i] >> b & 1:
-                        np.bitwise_xor(out, inputs[i], out=out)
-        tmp.fill(0)
+                for i, c in enumerate(row):
+                    if c >> b & 1:
+                        _accumulate(out, inputs[i], started)
+                        started = True
         return
-    for out in outputs:
-        out.fill(0)
-    for i in range(n_in):
-        if top[i] == 0:
-            continue
-        src = inputs[i]
-        for b in range(top[i]):
+    started = [False] * len(outputs)
+    for src, steps in zip(inputs, schedule):
+        for b, targets in enumerate(steps):
             if b == 1:
                 np.copyto(acc, src)
             if b >= 1:
                 xtime_inplace(acc, tmp)
-            power_b = src if b == 0 else acc
-            for j in range(n_out):
-                if matrix[j][i] >> b & 1:
-                    np.bitwise_xor(outputs[j], power_b, out=outputs[j])
-    acc.fill(0)
-    tmp.fill(0)
+            for j in targets:
+                _accumulate(outputs[j], src if b == 0 else acc, started[j])
+                started[j] = True
+
+
+def _accumulate(out: np.ndarray, term: np.ndarray, started: bool) -> None:
+    if started:
+        np.bitwise_xor(out, term, out=out)
+    else:
+        np.copyto(out, term)
 
 
 @lru_cache(maxsize=64)
@@ -208,21 +207,28 @@ def _int_masks(nbytes: int) -> tuple[int, int]:
     return lo, lo * 0xFE
 
 
-def linear_map_ints(matrix: Sequence[Sequence[int]], inputs: Sequence[int], nbytes: int) -> list[int]:
+@lru_cache(maxsize=256)
+def power_schedule(matrix: tuple[tuple[int, ...], ...]) -> tuple[tuple[tuple[int, ...], ...], ...]:
+    """For each input i and bit b: the outputs j whose coefficient matrix[j][i] has bit b set."""
+    n_in = len(matrix[0])
+    schedule = []
+    for i in range(n_in):
+        top = max(row[i] for row in matrix).bit_length()
+        schedule.append(tuple(tuple(j for j, row in enumerate(matrix) if row[i] >> b & 1) for b in range(top)))
+    return tuple(schedule)
+
+
+def linear_map_ints(matrix: tuple[tuple[int, ...], ...], inputs: Sequence[int], nbytes: int) -> list[int]:
     """The same map as ``linear_map_blocks`` on Python integers of ``nbytes`` packed bytes.
 
     Used for short secrets, where a handful of big-integer operations beat numpy's per-call cost.
     """
     lo, fe = _int_masks(nbytes)
-    n_in = len(inputs)
-    top = [max(row[i] for row in matrix).bit_length() for i in range(n_in)]
     outs = [0] * len(matrix)
-    for i in range(n_in):
-        p = inputs[i]
-        for b in range(top[i]):
+    for p, steps in zip(inputs, power_schedule(matrix)):
+        for b, targets in enumerate(steps):
             if b:
                 p = ((p << 1) & fe) ^ (((p >> 7) & lo) * _REDUCE)
-            for j, row in enumerate(matrix):
-                if row[i] >> b & 1:
-                    outs[j] ^= p
+            for j in targets:
+                outs[j] ^= p
     return outs

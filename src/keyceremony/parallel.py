@@ -32,7 +32,8 @@ def for_each_range(total: int, nscratch: int, work: Work) -> None:
     """Call ``work(lo, hi, scratch)`` for consecutive blocks covering [0, total).
 
     ``total`` is a multiple of 8; every block but the last is BLOCK bytes long. ``scratch`` is a
-    list of ``nscratch`` uint64 arrays of BLOCK/8 words, private to the calling thread.
+    list of ``nscratch`` uint64 arrays of BLOCK/8 words plus two spare words (room for
+    ``update_into``), private to the calling thread and wiped when it is done.
     """
     if total % 8:
         raise ValueError("total must be a multiple of 8")
@@ -41,10 +42,14 @@ def for_each_range(total: int, nscratch: int, work: Work) -> None:
     words = min(BLOCK, total) // 8
 
     def run() -> None:
-        scratch = [np.zeros(words, dtype=np.uint64) for _ in range(nscratch)]
-        while (b := next(blocks)) < nblocks:  # itertools.count is atomic under the GIL
-            lo = b * BLOCK
-            work(lo, min(lo + BLOCK, total), scratch)
+        scratch = [np.zeros(words + 2, dtype=np.uint64) for _ in range(nscratch)]
+        try:
+            while (b := next(blocks)) < nblocks:  # itertools.count is atomic under the GIL
+                lo = b * BLOCK
+                work(lo, min(lo + BLOCK, total), scratch)
+        finally:
+            for block in scratch:  # it held coefficients and partial sums
+                block.fill(0)
 
     workers = min(worker_count(), nblocks) if total >= _PARALLEL_MIN else 1
     if workers == 1:

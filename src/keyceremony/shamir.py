@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from keyceremony import gf256
 from keyceremony.coefficients import CoefficientStream
+from keyceremony.fresh_bytes import OutputRow
 from keyceremony.errors import DuplicateShare, InconsistentShares, ThresholdNotMet
 from keyceremony.parallel import for_each_range
 
@@ -35,9 +37,11 @@ class Share:
     y: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.x, int) or not 1 <= self.x <= MAX_SHARES:
+        if type(self.x) is not int or not 1 <= self.x <= MAX_SHARES:
             raise ValueError(f"share x must be an integer in 1..255, got {self.x!r}")
-        if not isinstance(self.y, (bytes, bytearray)) or not self.y:
+        if type(self.y) is not bytes:
+            object.__setattr__(self, "y", bytes(self.y))  # frozen: keep an immutable copy
+        if not self.y:
             raise ValueError("share y must be non-empty bytes")
 
     def __repr__(self) -> str:  # never show share bytes
@@ -59,14 +63,14 @@ class Decoding:
 # --- validation ------------------------------------------------------------------------------------
 
 
-def _check_parameters(threshold: int, shares: int, xs: Sequence[int] | None) -> list[int]:
+def _check_parameters(threshold: int, shares: int, xs: Sequence[int] | None) -> tuple[int, ...]:
     if not isinstance(threshold, int) or not isinstance(shares, int):
         raise ValueError("threshold and shares must be integers")
     if not 1 <= threshold <= shares <= MAX_SHARES:
         raise ValueError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     if xs is None:
-        return list(range(1, shares + 1))
-    xs = [int(x) for x in xs]
+        return _default_xs(shares)
+    xs = tuple(int(x) for x in xs)
     if len(xs) != shares:
         raise ValueError(f"{len(xs)} x-coordinates given for {shares} shares")
     if any(not 1 <= x <= MAX_SHARES for x in xs):
@@ -74,6 +78,11 @@ def _check_parameters(threshold: int, shares: int, xs: Sequence[int] | None) -> 
     if len(set(xs)) != len(xs):
         raise ValueError("x-coordinates must be distinct")
     return xs
+
+
+@lru_cache(maxsize=256)
+def _default_xs(shares: int) -> tuple[int, ...]:
+    return tuple(range(1, shares + 1))
 
 
 def _check_points(xs: Sequence[int]) -> None:
@@ -86,87 +95,126 @@ def _check_points(xs: Sequence[int]) -> None:
         seen.add(x)
 
 
-def _vandermonde(xs: Sequence[int], threshold: int) -> list[list[int]]:
+@lru_cache(maxsize=256)
+def _vandermonde(xs: tuple[int, ...], threshold: int) -> tuple[tuple[int, ...], ...]:
     """Row j evaluates the polynomial with coefficients (secret, a_1, ..., a_{k-1}) at xs[j]."""
-    return [[gf256.power(x, i) for i in range(threshold)] for x in xs]
+    return tuple(tuple(gf256.power(x, i) for i in range(threshold)) for x in xs)
 
 
-# --- the array engine ----------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _lagrange(xs: tuple[int, ...], targets: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Row t gives the values at targets[t] from the values at xs."""
+    return tuple(tuple(gf256.lagrange_coefficients(xs, t)) for t in targets)
 
 
-def _split_rows(
-    flat: np.ndarray, threshold: int, xs: list[int], randbytes: RandomBytes
-) -> np.ndarray:
-    """Shares of the uint8 vector ``flat`` as a (len(xs), len(flat)) uint8 array."""
-    length = flat.shape[0]
-    n = len(xs)
-    matrix = _vandermonde(xs, threshold)
-    coefficients = CoefficientStream(randbytes, (threshold - 1) * length)
-    if length <= _INT_PATH_MAX:
-        return _split_small(flat, matrix, coefficients, length)
-    padded = -(-length // 8) * 8
-    out = np.empty((n, padded), dtype=np.uint8)
+# --- the engine: short secrets on Python integers, long ones on numpy blocks ----------------------
 
-    def work(lo: int, hi: int, scratch: list[np.ndarray]) -> None:
+
+def _map_short(matrix: tuple[tuple[int, ...], ...], ys: Sequence[bytes], length: int) -> list[bytes]:
+    ints = [int.from_bytes(y, "big") for y in ys]
+    return [r.to_bytes(length, "big") for r in gf256.linear_map_ints(matrix, ints, length)]
+
+
+def _split_short(secret: bytes, threshold: int, xs: tuple[int, ...], randbytes: RandomBytes) -> list[bytes]:
+    length = len(secret)
+    stream = randbytes((threshold - 1) * length)  # coefficient a_i of byte p at (i-1)*L + p
+    if len(stream) != (threshold - 1) * length:
+        raise ValueError("randbytes returned the wrong number of bytes")
+    coefs = [stream[i * length : (i + 1) * length] for i in range(threshold - 1)]
+    return _map_short(_vandermonde(xs, threshold), [secret, *coefs], length)
+
+
+def _split_long(
+    secret: np.ndarray,
+    threshold: int,
+    xs: tuple[int, ...],
+    randbytes: RandomBytes,
+    out: np.ndarray | None = None,
+) -> list[bytes] | None:
+    """Shares of the uint8 vector ``secret``: one bytes object per x, or rows of ``out``."""
+    length = secret.shape[0]
+    stride = -(-length // 16) * 16  # a_i of byte p at (i-1)*stride + p: AES-CTR block aligned
+    coefficients = CoefficientStream(randbytes, (threshold - 1) * stride)
+
+    def load(lo: int, hi: int, scratch: list[np.ndarray]) -> list[np.ndarray]:
         words = (hi - lo) // 8
-        inputs = [s[:words] for s in scratch[:threshold]]
-        tmp = (scratch[threshold][:words], scratch[threshold + 1][:words])
-        src = inputs[0].view(np.uint8)
-        src[: min(hi, length) - lo] = flat[lo:hi]
-        src[min(hi, length) - lo :] = 0
+        inputs = [_words(secret, lo, hi, scratch[0])]
         for i in range(1, threshold):
-            coefficients.fill(inputs[i].view(np.uint8), (i - 1) * length + lo, min(hi, length) - lo)
-        outputs = [out[j, lo:hi].view(np.uint64) for j in range(n)]
-        gf256.linear_map_blocks(matrix, inputs, outputs, tmp)
-        for s in scratch:
-            s[:words] = 0
+            coefficients.fill(scratch[i].view(np.uint8), (i - 1) * stride + lo, min(hi, length) - lo)
+            inputs.append(scratch[i][:words])
+        return inputs
 
-    for_each_range(padded, threshold + 2, work)
-    coefficients.wipe()
-    return out[:, :length]
+    matrix = _vandermonde(xs, threshold)
+    try:
+        if out is None:
+            return _to_bytes(matrix, length, load)
+        _run(matrix, length, load, list(out))
+        return None
+    finally:
+        coefficients.wipe()
 
 
-def _split_small(flat: np.ndarray, matrix: list[list[int]], coefficients: CoefficientStream, length: int) -> np.ndarray:
+def _words(row: np.ndarray, lo: int, hi: int, spare: np.ndarray) -> np.ndarray:
+    """row[lo:hi] as uint64 words: a view when it is whole words, else a zero-padded copy."""
+    if hi <= row.shape[0]:
+        return row[lo:hi].view(np.uint64)
+    words = (hi - lo) // 8
+    padded = spare[:words].view(np.uint8)
+    padded[: row.shape[0] - lo] = row[lo:]
+    padded[row.shape[0] - lo :] = 0
+    return spare[:words]
+
+
+Loader = Callable[[int, int, list[np.ndarray]], list[np.ndarray]]
+
+
+def _run(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader, out: Sequence[np.ndarray]) -> None:
+    """out[j] = row j of ``matrix`` applied to the inputs ``load(lo, hi, scratch)`` provides.
+
+    Works block by block on all cores; the last, partial block goes through scratch words.
+    Scratch is wiped by ``for_each_range``.
+    """
     k = len(matrix[0])
-    buf = np.zeros(length * (k - 1), dtype=np.uint8)
-    coefficients.fill(buf, 0, buf.shape[0])
-    ints = [int.from_bytes(flat.tobytes(), "big")]
-    ints += [int.from_bytes(buf[i * length : (i + 1) * length].tobytes(), "big") for i in range(k - 1)]
-    buf.fill(0)
-    coefficients.wipe()
-    rows = gf256.linear_map_ints(matrix, ints, length)
-    out = np.frombuffer(b"".join(r.to_bytes(length, "big") for r in rows), dtype=np.uint8)
-    return out.reshape(len(matrix), length)
-
-
-def _map_rows(matrix: list[list[int]], ys: np.ndarray) -> np.ndarray:
-    """outputs[j] = sum_i matrix[j][i] * ys[i] for a (k, L) uint8 array; returns (len(matrix), L)."""
-    k, length = ys.shape
-    if length <= _INT_PATH_MAX:
-        ints = [int.from_bytes(ys[i].tobytes(), "big") for i in range(k)]
-        rows = gf256.linear_map_ints(matrix, ints, length)
-        data = b"".join(r.to_bytes(length, "big") for r in rows)
-        return np.frombuffer(data, dtype=np.uint8).reshape(len(matrix), length)
-    padded = -(-length // 8) * 8
-    out = np.empty((len(matrix), padded), dtype=np.uint8)
 
     def work(lo: int, hi: int, scratch: list[np.ndarray]) -> None:
         words = (hi - lo) // 8
-        inputs = [s[:words] for s in scratch[:k]]
-        for i in range(k):
-            view = inputs[i].view(np.uint8)
-            view[: min(hi, length) - lo] = ys[i, lo:hi]
-            view[min(hi, length) - lo :] = 0
-        outputs = [out[j, lo:hi].view(np.uint64) for j in range(len(matrix))]
+        inputs = load(lo, hi, scratch[:k])
+        if hi <= length:
+            outputs = [row[lo:hi].view(np.uint64) for row in out]
+        else:
+            outputs = [np.zeros(words, dtype=np.uint64) for _ in out]
         gf256.linear_map_blocks(matrix, inputs, outputs, (scratch[k][:words], scratch[k + 1][:words]))
-        for s in scratch:
-            s[:words] = 0
+        if hi > length:
+            for row, block in zip(out, outputs):
+                row[lo:] = block.view(np.uint8)[: length - lo]
+                block.fill(0)
 
-    for_each_range(padded, k + 2, work)
-    return out[:, :length]
+    for_each_range(-(-length // 8) * 8, k + 2, work)
 
 
-def _as_rows(shares: Sequence[Share]) -> tuple[list[int], np.ndarray]:
+def _to_bytes(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader) -> list[bytes]:
+    """``_run`` writing straight into new bytes objects (fresh_bytes.py)."""
+    rows = [OutputRow(length) for _ in matrix]
+    _run(matrix, length, load, [row.array for row in rows])
+    return [row.finish() for row in rows]
+
+
+def _rows_loader(ys: Sequence[np.ndarray]) -> Loader:
+    def load(lo: int, hi: int, scratch: list[np.ndarray]) -> list[np.ndarray]:
+        return [_words(y, lo, hi, spare) for y, spare in zip(ys, scratch)]
+
+    return load
+
+
+def _map(matrix: tuple[tuple[int, ...], ...], ys: Sequence[bytes]) -> list[bytes]:
+    """The linear map on byte strings, by whichever engine suits their length."""
+    length = len(ys[0])
+    if length <= _INT_PATH_MAX:
+        return _map_short(matrix, ys, length)
+    return _to_bytes(matrix, length, _rows_loader([np.frombuffer(y, dtype=np.uint8) for y in ys]))
+
+
+def _as_rows(shares: Sequence[Share]) -> tuple[list[int], list[bytes]]:
     if not shares:
         raise ThresholdNotMet("no shares were given", have=0, need=1)
     xs = [s.x for s in shares]
@@ -174,8 +222,7 @@ def _as_rows(shares: Sequence[Share]) -> tuple[list[int], np.ndarray]:
     lengths = {len(s.y) for s in shares}
     if len(lengths) != 1:
         raise ValueError(f"shares have different lengths: {sorted(lengths)}")
-    ys = np.frombuffer(b"".join(bytes(s.y) for s in shares), dtype=np.uint8).reshape(len(shares), -1)
-    return xs, ys
+    return xs, [s.y for s in shares]
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -198,9 +245,11 @@ def split(
     points = _check_parameters(threshold, shares, xs)
     if not isinstance(secret, (bytes, bytearray, memoryview)) or len(secret) == 0:
         raise ValueError("secret must be non-empty bytes")
-    flat = np.frombuffer(secret, dtype=np.uint8)
-    rows = _split_rows(flat, threshold, points, randbytes)
-    return [Share(x, rows[j].tobytes()) for j, x in enumerate(points)]
+    if len(secret) <= _INT_PATH_MAX:
+        rows = _split_short(bytes(secret), threshold, points, randbytes)
+    else:
+        rows = _split_long(np.frombuffer(secret, dtype=np.uint8), threshold, points, randbytes)
+    return [Share(x, y) for x, y in zip(points, rows)]
 
 
 def interpolate(shares: Sequence[Share], x: int) -> bytes:
@@ -208,8 +257,7 @@ def interpolate(shares: Sequence[Share], x: int) -> bytes:
     xs, ys = _as_rows(shares)
     if not 0 <= x <= MAX_SHARES:
         raise ValueError("x must be in 0..255")
-    out = _map_rows([gf256.lagrange_coefficients(xs, x)], ys)
-    return out[0].tobytes()
+    return _map(_lagrange(tuple(xs), (x,)), ys)[0]
 
 
 def combine(shares: Sequence[Share], threshold: int | None = None) -> bytes:
@@ -251,10 +299,10 @@ def decode(shares: Sequence[Share], threshold: int) -> Decoding:
     bad: set[int] = set()
     while True:
         keep = [i for i in range(m) if xs[i] not in bad]
-        position = _first_disagreement([xs[i] for i in keep], ys[keep], threshold)
+        position = _first_disagreement([xs[i] for i in keep], [ys[i] for i in keep], threshold)
         if position is None:
             break
-        column = [int(v) for v in ys[:, position]]
+        column = [int(y[position]) for y in ys]
         wrong = _berlekamp_welch(xs, column, threshold)
         if wrong is None or not (set(wrong) - bad):
             raise InconsistentShares(
@@ -267,21 +315,22 @@ def decode(shares: Sequence[Share], threshold: int) -> Decoding:
             raise InconsistentShares("too many shares disagree", bad_x=tuple(sorted(bad)))
     keep = [i for i in range(m) if xs[i] not in bad]
     base = keep[:threshold]
-    secret = _map_rows([gf256.lagrange_coefficients([xs[i] for i in base], 0)], ys[base])
-    return Decoding(
-        secret[0].tobytes(), tuple(xs[i] for i in keep), tuple(sorted(bad))
-    )
+    secret = _map(_lagrange(tuple(xs[i] for i in base), (0,)), [ys[i] for i in base])[0]
+    return Decoding(secret, tuple(xs[i] for i in keep), tuple(sorted(bad)))
 
 
-def _first_disagreement(xs: list[int], ys: np.ndarray, threshold: int) -> int | None:
+def _first_disagreement(xs: list[int], ys: list[bytes], threshold: int) -> int | None:
     """First byte position where the shares beyond the first ``threshold`` are off the polynomial."""
     if len(xs) <= threshold:
         return None
-    base = xs[:threshold]
-    matrix = [gf256.lagrange_coefficients(base, x) for x in xs[threshold:]]
-    predicted = _map_rows(matrix, ys[:threshold])
-    diff = np.flatnonzero((predicted != ys[threshold:]).any(axis=0))
-    return int(diff[0]) if diff.size else None
+    predicted = _map(_lagrange(tuple(xs[:threshold]), tuple(xs[threshold:])), ys[:threshold])
+    found = [_first_difference(p, y) for p, y in zip(predicted, ys[threshold:]) if p != y]
+    return min(found) if found else None
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    diff = np.flatnonzero(np.frombuffer(a, dtype=np.uint8) != np.frombuffer(b, dtype=np.uint8))
+    return int(diff[0])
 
 
 def _berlekamp_welch(xs: list[int], ys: list[int], k: int) -> list[int] | None:
@@ -330,8 +379,13 @@ def split_many(
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError("secrets must be a non-empty (m, L) uint8 array")
     m, length = arr.shape
-    rows = _split_rows(arr.reshape(-1), threshold, points, randbytes)
-    return np.ascontiguousarray(rows).reshape(len(points), m, length)
+    flat = arr.reshape(-1)
+    if flat.shape[0] <= _INT_PATH_MAX:
+        rows = _split_short(flat.tobytes(), threshold, points, randbytes)
+        return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(points), m, length)
+    out = np.empty((len(points), m * length), dtype=np.uint8)
+    _split_long(flat, threshold, points, randbytes, out)
+    return out.reshape(len(points), m, length)
 
 
 def combine_many(ys: np.ndarray, xs: Sequence[int]) -> np.ndarray:
@@ -345,5 +399,10 @@ def combine_many(ys: np.ndarray, xs: Sequence[int]) -> np.ndarray:
     points = [int(x) for x in xs]
     _check_points(points)
     k, m, length = arr.shape
-    out = _map_rows([gf256.lagrange_coefficients(points, 0)], arr.reshape(k, -1))
-    return np.ascontiguousarray(out[0]).reshape(m, length)
+    matrix = _lagrange(tuple(points), (0,))
+    if m * length <= _INT_PATH_MAX:
+        secret = _map_short(matrix, [row.tobytes() for row in arr.reshape(k, -1)], m * length)[0]
+        return np.frombuffer(secret, dtype=np.uint8).reshape(m, length).copy()
+    out = np.empty((1, m * length), dtype=np.uint8)
+    _run(matrix, m * length, _rows_loader(list(arr.reshape(k, -1))), out)
+    return out.reshape(m, length)
