@@ -1,5 +1,262 @@
-"""Command line (placeholder; filled in by the split/combine commit)."""
+"""The ``keyceremony`` command line: a thin front end over the recipes layer.
+
+Only the standard library is imported at start-up; each command imports what it needs, so
+``keyceremony --help`` stays fast (STACK.md §6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from keyceremony import __version__
+from keyceremony.errors import KeyCeremonyError, UsageError
 
 
-def main(argv=None) -> int:
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except KeyCeremonyError as err:
+        print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("keyceremony: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keyceremony",
+        description="Shamir-split key backup and recovery, run as an in-person ceremony.",
+    )
+    parser.add_argument("--version", action="version", version=f"keyceremony {__version__}")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("split", help="split a secret into signed shares, any THRESHOLD of which recover it")
+    p.add_argument("--threshold", "-k", type=int, required=True, help="shares needed to recover")
+    p.add_argument("--shares", "-n", type=int, required=True, help="shares to make (at most 255)")
+    p.add_argument("--in", dest="input", required=True, metavar="FILE", help="the secret; - reads stdin")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for share-1.txt ... share-N.txt")
+    p.add_argument("--label", default="", help="what the secret is, printed on every share (64 bytes max)")
+    p.add_argument("--force", action="store_true", help="overwrite share files already in DIR")
+    p.set_defaults(run=_split)
+
+    p = sub.add_parser("combine", help="recover a secret from share files")
+    p.add_argument("sources", nargs="+", metavar="SHARE", help="share .txt files, card PDFs or images")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
+    p.set_defaults(run=_combine)
+
+    p = sub.add_parser("verify-share", help="check one share on its own: integrity, signature, set")
+    p.add_argument("source", metavar="SHARE", help="a share .txt file, card PDF or image")
+    p.add_argument("--fingerprint", metavar="HEX", help="the set fingerprint recorded at the ceremony")
+    p.set_defaults(run=_verify_share)
+    return parser
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Stage messages on a terminal's stderr; silent when stderr is piped or redirected."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def step(self, message: str) -> None:
+        if self.enabled:
+            print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+# --- split ---------------------------------------------------------------------------------------
+
+
+def _read_secret(path: str) -> bytearray:
+    """Read into a bytearray the caller wipes."""
+    try:
+        if path == "-":
+            data = bytearray(sys.stdin.buffer.read())
+        else:
+            size = os.path.getsize(path)
+            data = bytearray(size)
+            with open(path, "rb", buffering=0) as f:
+                view = memoryview(data)
+                got = 0
+                while got < size and (n := f.readinto(view[got:])):
+                    got += n
+                del view
+            if got != size:
+                raise UsageError(f"{path}: the file changed size while being read; try again")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file; check the path of the secret") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder; give the file holding the secret") from None
+    if not data:
+        raise UsageError(f"{'standard input' if path == '-' else path}: the secret is empty; nothing to split")
+    return data
+
+
+def _split(args: argparse.Namespace) -> int:
+    from keyceremony import share_text
+    from keyceremony.share_payload import check_label
+    from keyceremony.shareset import create_share_set, describe_set, format_fingerprint
+
+    if not 1 <= args.threshold <= args.shares <= 255:
+        raise UsageError(
+            f"--threshold {args.threshold} --shares {args.shares}: need 1 <= threshold <= shares <= 255"
+        )
+    try:
+        check_label(args.label)
+    except ValueError as err:
+        raise UsageError(f"--label: {err}") from None
+    out = Path(args.out)
+    targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        raise UsageError(
+            f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite"
+        )
+    progress = Progress()
+    secret = _read_secret(args.input)
+    try:
+        progress.step(f"splitting {len(secret):,} bytes {args.threshold}-of-{args.shares}...")
+        payloads = create_share_set(secret, args.threshold, args.shares, label=args.label)
+    finally:
+        secret[:] = bytes(len(secret))
+    out.mkdir(parents=True, exist_ok=True)
+    first = payloads[0]
+    fingerprint = format_fingerprint(first.fingerprint())
+    for target, payload in zip(targets, payloads):
+        progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
+        comments = _share_comments(payload, fingerprint)
+        _write_private(target, share_text.to_text(payload, comments).encode("ascii"))
+    progress.done()
+    print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
+    print(f"Set fingerprint: {fingerprint}")
+    print("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
+    return 0
+
+
+def _share_comments(payload, fingerprint: str) -> list[str]:
+    from datetime import datetime, timezone
+
+    from keyceremony.shareset import format_set_id
+
+    when = datetime.fromtimestamp(payload.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    label = f"{payload.label}: " if payload.label else ""
+    return [
+        f"{label}share {payload.x} of {payload.count}; any {payload.threshold} recover the secret",
+        f"set {format_set_id(payload.set_id)}, made {when}, secret {len(payload.y)} bytes",
+        f"set fingerprint {fingerprint}",
+        "Keep this secret. Each data line: number, 24 characters, 3-character check.",
+    ]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write atomically with mode 0600: a half-written share file never appears."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# --- combine -------------------------------------------------------------------------------------
+
+
+def _load_sources(sources: Sequence[str]):
+    from keyceremony.share_sources import read_shares
+
+    items, problems = [], []
+    for source in sources:
+        try:
+            items.extend(read_shares(source))
+        except KeyCeremonyError as err:
+            problems.append(err)
+    return items, problems
+
+
+def _combine(args: argparse.Namespace) -> int:
+    from keyceremony.errors import ThresholdNotMet
+    from keyceremony.shareset import describe_set, recover_secret
+
+    if args.out != "-" and Path(args.out).exists() and not args.force:
+        raise UsageError(f"{args.out} already exists; choose another --out or add --force")
+    progress = Progress()
+    progress.step(f"reading {len(args.sources)} share source(s)...")
+    items, problems = _load_sources(args.sources)
+    progress.done()
+    for err in problems:
+        print(f"keyceremony: set aside: {err}", file=sys.stderr)
+    if not items:
+        if len(problems) == 1:
+            raise problems[0]
+        raise ThresholdNotMet("none of the shares given could be read (see above)", have=0, need=1)
+    try:
+        recovery = recover_secret(items)
+    except ThresholdNotMet as err:
+        if problems:
+            raise ThresholdNotMet(f"{err} (and {len(problems)} source(s) could not be read, see above)",
+                                  have=err.have, need=err.need) from None
+        raise
+    for r in recovery.rejected:
+        print(f"keyceremony: set aside: {r.reason}", file=sys.stderr)
+    if args.strict and (problems or recovery.rejected):
+        raise UsageError("--strict: some shares were set aside (see above); nothing was written")
+    secret = bytearray(recovery.secret)
+    try:
+        if args.out == "-":
+            sys.stdout.buffer.write(secret)
+            sys.stdout.buffer.flush()
+        else:
+            _write_private(Path(args.out), bytes(secret))
+    finally:
+        secret[:] = bytes(len(secret))
+    where = "standard output" if args.out == "-" else args.out
+    print(
+        f"Recovered the {len(secret)}-byte secret of {describe_set(recovery.reference)} from "
+        f"{len(recovery.used)} share(s): {', '.join(recovery.used)}; wrote it to {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# --- verify-share --------------------------------------------------------------------------------
+
+
+def _verify_share(args: argparse.Namespace) -> int:
+    from keyceremony.share_sources import read_shares
+    from keyceremony.shareset import check_fingerprint, describe_set, format_fingerprint, verify_share
+
+    for source, payload in read_shares(args.source):
+        verify_share(payload, source=source)
+        if args.fingerprint:
+            check_fingerprint(payload, args.fingerprint, source=source)
+        print(f"{source}: OK, a genuine share; signature verified")
+        print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
+        print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")
+        if args.fingerprint:
+            print("  matches the fingerprint given")
+        else:
+            print("  compare the fingerprint with the one recorded at the ceremony")
     return 0

@@ -1,0 +1,339 @@
+"""The typeable text form of a share payload (docs/share-format.md §5).
+
+    keyceremony share v1
+    # comment lines: what the share is (informational; the payload is authoritative)
+    01  JNBV GAIB 7SAV 3RRQ 4EHW PQAA  K3D
+    02  ...
+
+Each data line is a line number, 24 base32 characters (15 payload bytes) in groups of four, and
+a 3-character check: CRC-15 (the CAN polynomial 0x4599) over the line number as 32 bits followed
+by the line's characters as 5-bit base32 values. A CRC of degree 15 detects every error burst of
+at most 15 bits, so any single mistyped character (5 bits) and any swap of two neighbouring
+characters (10 bits) is caught and pinned to its line; a line typed in the wrong place changes
+the line number and is caught too. Encoding and checking are vectorized over lines, so a share of
+a 256 MiB secret (18 million lines) is written and read in seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+
+from keyceremony.errors import ShareFormatError
+from keyceremony.share_payload import SharePayload
+
+HEADER = "keyceremony share v1"
+CHARS_PER_LINE = 24
+BYTES_PER_LINE = 15
+GROUP = 4
+CHECK_CHARS = 3
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 §6
+_CRC_POLY = 0x4599  # x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1
+_CRC_BITS = 15
+# Characters people confuse with base32 ones; accepted on input, never written.
+_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "9": "G"})
+
+
+def _crc_update(crc: int, value: int, nbits: int) -> int:
+    for i in range(nbits - 1, -1, -1):
+        top = ((crc >> (_CRC_BITS - 1)) ^ (value >> i)) & 1
+        crc = (crc << 1) & 0x7FFF
+        if top:
+            crc ^= _CRC_POLY & 0x7FFF
+    return crc
+
+
+def line_check(number: int, chars: str) -> str:
+    """The 3-character check of one data line (initial value 0, no final XOR)."""
+    crc = _crc_update(0, number, 32)
+    for c in chars.encode("ascii"):
+        crc = _crc_update(crc, _ALPHABET.index(c), 5)
+    return _symbols_to_text(crc, CHECK_CHARS)
+
+
+def _symbols_to_text(value: int, count: int) -> str:
+    return "".join(chr(_ALPHABET[(value >> (5 * (count - 1 - i))) & 31]) for i in range(count))
+
+
+# --- vectorized checks over many full lines ----------------------------------------------------
+# The CRC with zero start is linear over GF(2): the check of a line is the XOR of one
+# contribution per (position, value) of its characters and per set bit of its line number.
+
+
+def _contributions() -> tuple[np.ndarray, np.ndarray]:
+    total_bits = 32 + 5 * CHARS_PER_LINE
+    per_bit = []
+    for bit in range(total_bits):  # contribution of a lone 1 at stream bit `bit`
+        crc = 0
+        for i in range(total_bits):
+            crc = _crc_update(crc, 1 if i == bit else 0, 1)
+        per_bit.append(crc)
+    number = np.array(per_bit[31::-1], dtype=np.uint16)  # number bit b at stream bit 31 - b
+    chars = np.zeros((CHARS_PER_LINE, 32), dtype=np.uint16)
+    for pos in range(CHARS_PER_LINE):
+        for value in range(32):
+            acc = 0
+            for b in range(5):
+                if value >> (4 - b) & 1:
+                    acc ^= per_bit[32 + 5 * pos + b]
+            chars[pos, value] = acc
+    return number, chars
+
+
+_TABLES: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _checks(numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """CRC-15 of full lines: numbers (R,) uint32, values (R, 24) in 0..31 -> (R,) uint16.
+
+    The table look-ups are indexed by share characters, which are public once written down.
+    """
+    global _TABLES
+    if _TABLES is None:
+        _TABLES = _contributions()
+    number_table, char_table = _TABLES
+    crc = np.bitwise_xor.reduce(char_table[np.arange(CHARS_PER_LINE), values], axis=1)
+    for b in range(32):
+        if numbers.max(initial=0) >> b == 0:
+            break
+        crc ^= ((numbers >> b) & 1).astype(np.uint16) * number_table[b]
+    return crc
+
+
+def _values(chars: np.ndarray) -> np.ndarray:
+    """ASCII base32 characters to their 5-bit values; 255 for anything else."""
+    c = chars.astype(np.int16)
+    v = np.where((c >= 65) & (c <= 90), c - 65, np.where((c >= 50) & (c <= 55), c - 24, 255))
+    return v.astype(np.uint8)
+
+
+def _check_text(crc: np.ndarray) -> np.ndarray:
+    out = np.empty((crc.shape[0], CHECK_CHARS), dtype=np.uint8)
+    for i in range(CHECK_CHARS):
+        v = (crc >> (5 * (CHECK_CHARS - 1 - i))) & 31
+        out[:, i] = np.where(v < 26, v + 65, v + 24)
+    return out
+
+
+# --- encoding ------------------------------------------------------------------------------------
+
+
+def to_text(payload: SharePayload, comments: list[str] | None = None) -> str:
+    """The canonical text form: header, '# ' comment lines, numbered data lines."""
+    data = base64.b32encode(payload.to_bytes()).rstrip(b"=")
+    nlines = -(-len(data) // CHARS_PER_LINE)
+    width = max(2, len(str(nlines)))
+    head = [HEADER] + [f"# {c}" for c in (comments or [])]
+    full = len(data) // CHARS_PER_LINE
+    body = _full_lines(np.frombuffer(data[: full * CHARS_PER_LINE], dtype=np.uint8), full, width)
+    tail = ""
+    if len(data) % CHARS_PER_LINE:
+        chars = data[full * CHARS_PER_LINE :].decode()
+        tail = format_line(full + 1, chars, width) + "\n"
+    return "\n".join(head) + "\n" + body + tail
+
+
+def format_line(number: int, chars: str, width: int) -> str:
+    groups = " ".join(chars[i : i + GROUP] for i in range(0, len(chars), GROUP))
+    return f"{number:0{width}d}  {groups}  {line_check(number, chars)}"
+
+
+def _full_lines(chars: np.ndarray, count: int, width: int) -> str:
+    if count == 0:
+        return ""
+    grid = chars.reshape(count, CHARS_PER_LINE)
+    numbers = np.arange(1, count + 1, dtype=np.uint32)
+    checks = _check_text(_checks(numbers, _values(grid)))
+    groups = CHARS_PER_LINE // GROUP
+    line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
+    out = np.full((count, line_len), ord(" "), dtype=np.uint8)
+    n = numbers.astype(np.int64)
+    for i in range(width):  # decimal digits, most significant first
+        out[:, width - 1 - i] = 48 + (n // 10**i) % 10
+    col = width + 2
+    for g in range(groups):
+        out[:, col : col + GROUP] = grid[:, g * GROUP : (g + 1) * GROUP]
+        col += GROUP + 1
+    col += 1
+    out[:, col : col + CHECK_CHARS] = checks
+    out[:, -1] = ord("\n")
+    return out.tobytes().decode("ascii")
+
+
+# --- decoding ------------------------------------------------------------------------------------
+
+_LINE = re.compile(r"^\s*(\d+)\s*[:.]?\s+(.*\S)\s*$")
+
+
+def from_text(text: str, *, source: str | None = None) -> SharePayload:
+    """Parse the text form; raises ShareFormatError naming the line that is wrong.
+
+    Lenient where it cannot hide a mistake: case, spacing, and the look-alikes 0/O, 1/I, 8/B,
+    9/G are accepted; every line must carry its check and the line numbers must run 1, 2, 3...
+    """
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
+        raise ShareFormatError("the file is empty; it should hold a keyceremony share", source=source)
+    first = lines[start].strip().lower()
+    if first != HEADER:
+        match = re.fullmatch(r"keyceremony share v(\d+)", first)
+        if match:
+            raise ShareFormatError(
+                f"share text version {match.group(1)} is not supported (this keyceremony reads v1); "
+                "use a newer keyceremony",
+                source=source,
+                line=start + 1,
+            )
+        raise ShareFormatError(
+            f"the first line should read '{HEADER}'; this is not a keyceremony share file",
+            source=source,
+            line=start + 1,
+        )
+    data_lines = [
+        (i + 1, line) for i, line in enumerate(lines[start + 1 :], start + 1) if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not data_lines:
+        raise ShareFormatError("the share has no data lines after its first line", source=source)
+    fast = _fast_decode(data_lines)
+    chars = fast if fast is not None else _slow_decode(data_lines, source)
+    try:
+        payload = base64.b32decode(chars + "=" * (-len(chars) % 8))
+    except ValueError:
+        raise ShareFormatError(
+            "the last line has an impossible number of characters; check it was typed completely",
+            source=source,
+            line=data_lines[-1][0],
+        ) from None
+    return _payload(payload, source, data_lines[-1][0])
+
+
+def _payload(data: bytes, source: str | None, last_line: int) -> SharePayload:
+    try:
+        return SharePayload.from_bytes(data, source=source)
+    except ShareFormatError as err:
+        if "truncated" in str(err):
+            raise ShareFormatError(
+                f"the share ends after line {last_line} but is not complete; lines are missing "
+                "at the end (truncated file or card)",
+                source=source,
+            ) from None
+        raise
+
+
+def _fast_decode(data_lines: list[tuple[int, str]]) -> str | None:
+    """Canonical files (as written by ``to_text``): all full lines checked at once."""
+    body = [line for _, line in data_lines]
+    if len(body) < 2:
+        return None
+    first = body[0]
+    width = len(first.split(" ", 1)[0])
+    groups = CHARS_PER_LINE // GROUP
+    line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS
+    full = body[:-1]
+    if any(len(line) != line_len for line in full):
+        return None
+    try:
+        grid = np.frombuffer("\n".join(full).encode("ascii") + b"\n", dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+    grid = grid.reshape(len(full), line_len + 1)
+    digits = grid[:, :width].astype(np.int64) - 48
+    if (digits < 0).any() or (digits > 9).any():
+        return None
+    numbers = (digits * (10 ** np.arange(width - 1, -1, -1))).sum(axis=1)
+    cols = [width + 2 + g * (GROUP + 1) + i for g in range(groups) for i in range(GROUP)]
+    chars = grid[:, cols]
+    values = _values(chars)
+    checks = grid[:, line_len - CHECK_CHARS : line_len]
+    if (
+        not np.array_equal(numbers, np.arange(1, len(full) + 1))
+        or (values == 255).any()
+        or not np.array_equal(_check_text(_checks(numbers.astype(np.uint32), values)), checks)
+    ):
+        return None  # let the line-by-line path find and name the problem
+    last = _clean_line(len(full) + 1, data_lines[-1][1], None, data_lines[-1][0])
+    return chars.tobytes().decode("ascii") + last
+
+
+def _slow_decode(data_lines: list[tuple[int, str]], source: str | None) -> str:
+    out = []
+    for expected, (file_line, line) in enumerate(data_lines, 1):
+        chars = _clean_line(expected, line, source, file_line)
+        if expected < len(data_lines) and len(chars) != CHARS_PER_LINE:
+            raise ShareFormatError(
+                f"data line {expected} has {len(chars)} characters where {CHARS_PER_LINE} are expected; "
+                "a character is missing or extra on this line",
+                source=source,
+                line=file_line,
+            )
+        out.append(chars)
+    return "".join(out)
+
+
+def _clean_line(expected: int, line: str, source: str | None, file_line: int) -> str:
+    match = _LINE.match(line)
+    if not match:
+        raise ShareFormatError(
+            "this line should start with its line number, then the characters, then the check",
+            source=source,
+            line=file_line,
+        )
+    number = int(match.group(1))
+    if number != expected:
+        raise ShareFormatError(
+            f"expected data line {expected} here but found line {number}; lines are missing, "
+            "repeated or out of order",
+            source=source,
+            line=file_line,
+        )
+    tokens = match.group(2).upper().translate(_LOOKALIKES).split()
+    if len(tokens) < 2:
+        raise ShareFormatError("the line has no check at its end", source=source, line=file_line)
+    check, chars = tokens[-1], "".join(tokens[:-1])
+    bad = next((c for c in chars + check if c.encode() not in _ALPHABET or len(c.encode()) != 1), None)
+    if bad is not None:
+        raise ShareFormatError(
+            f"'{bad}' is not a share character (only A-Z and 2-7 are used); check this line "
+            "against the card",
+            source=source,
+            line=file_line,
+        )
+    if len(check) != CHECK_CHARS or len(chars) > CHARS_PER_LINE:
+        raise ShareFormatError(
+            f"the line should end with a {CHECK_CHARS}-character check after at most "
+            f"{CHARS_PER_LINE} characters; check the spacing against the card",
+            source=source,
+            line=file_line,
+        )
+    if line_check(number, chars) != check:
+        raise ShareFormatError(
+            f"data line {number} does not match its check '{check}': a character on this line "
+            "was mistyped or misread; compare it with the card",
+            source=source,
+            line=file_line,
+        )
+    return chars
+
+
+# --- the QR code's text ------------------------------------------------------------------------
+
+
+def to_qr_text(payload: SharePayload) -> str:
+    """Base32 without padding: only QR alphanumeric-mode characters (STACK.md §4)."""
+    return base64.b32encode(payload.to_bytes()).rstrip(b"=").decode("ascii")
+
+
+def from_qr_text(text: str, *, source: str | None = None) -> SharePayload:
+    chars = text.strip().upper()
+    if not chars or any(c.encode() not in _ALPHABET or len(c.encode()) != 1 for c in chars):
+        raise ShareFormatError(
+            "the QR code does not hold a keyceremony share (unexpected characters)", source=source
+        )
+    try:
+        data = base64.b32decode(chars + "=" * (-len(chars) % 8))
+    except ValueError:
+        raise ShareFormatError("the QR code's share data is cut short", source=source) from None
+    return SharePayload.from_bytes(data, source=source)

@@ -1,0 +1,212 @@
+"""Signed share sets: make them, verify one share alone, recover the secret (the recipes layer).
+
+A share set is the output of one split: ``count`` signed share payloads of which any
+``threshold`` recover the secret. An Ed25519 key made for the set signs every share and is
+dropped right after; each share carries the public key, so a single card can be verified on its
+own against the set fingerprint recorded at the ceremony (docs/share-format.md §3–4).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from keyceremony import shamir
+from keyceremony.errors import (
+    DuplicateShare,
+    ForeignShare,
+    InconsistentShares,
+    KeyCeremonyError,
+    ShareSignatureError,
+    ThresholdNotMet,
+)
+from keyceremony.share_payload import SET_ID_LEN, SharePayload, check_label
+
+
+def create_share_set(
+    secret: bytes,
+    threshold: int,
+    count: int,
+    *,
+    label: str = "",
+    created: int | None = None,
+    randbytes: Callable[[int], bytes] = os.urandom,
+) -> list[SharePayload]:
+    """Split ``secret`` and sign every share with a fresh Ed25519 key; ValueError on misuse."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    check_label(label)
+    when = int(time.time()) if created is None else created
+    set_id = randbytes(SET_ID_LEN)
+    shares = shamir.split(secret, threshold, count, randbytes=randbytes)
+    seed = bytearray(randbytes(32))
+    try:
+        key = Ed25519PrivateKey.from_private_bytes(bytes(seed))
+    finally:
+        seed[:] = bytes(32)  # cryptography keeps its own copy, freed with ``key`` (docs/core.md §5)
+    public = key.public_key().public_bytes_raw()
+    unsigned = bytes(64)
+    out = []
+    for share in shares:
+        draft = SharePayload(set_id, threshold, count, share.x, when, label, share.y, public, unsigned)
+        out.append(replace(draft, signature=key.sign(draft.signing_input())))
+    del key
+    return out
+
+
+def verify_share(payload: SharePayload, *, source: str | None = None) -> None:
+    """Check the share's signature against the public key it carries; raises ShareSignatureError.
+
+    This proves the share is intact and was made with the set's key. That the key is the right
+    one is proved by comparing ``payload.fingerprint()`` with the one recorded at the ceremony.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(payload.public_key).verify(payload.signature, payload.signing_input())
+    except (InvalidSignature, ValueError):
+        raise ShareSignatureError(
+            "the share's signature does not verify: the share was altered or forged. Do not use "
+            "it; report it to the ceremony administrator",
+            source=source,
+        ) from None
+
+
+def check_fingerprint(payload: SharePayload, expected_hex: str, *, source: str | None = None) -> None:
+    """Raise ForeignShare unless the share's set fingerprint is ``expected_hex`` (spaces ignored)."""
+    want = "".join(expected_hex.split()).lower()
+    if not hmac.compare_digest(payload.fingerprint().hex(), want):
+        raise ForeignShare(
+            f"{source or 'share'}: its set fingerprint {format_fingerprint(payload.fingerprint())} "
+            "is not the one recorded at the ceremony; this card is not from that ceremony"
+        )
+
+
+def format_fingerprint(fp: bytes) -> str:
+    return " ".join(fp.hex().upper()[i : i + 4] for i in range(0, len(fp) * 2, 4))
+
+
+def format_set_id(set_id: bytes) -> str:
+    h = set_id.hex()
+    return f"{h[:8]}-{h[8:]}"
+
+
+def describe_set(p: SharePayload) -> str:
+    label = f"'{p.label}', " if p.label else ""
+    return f"set {format_set_id(p.set_id)} ({label}any {p.threshold} of {p.count}, {len(p.y)}-byte secret)"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, repr=False)
+class Recovery:
+    """A recovered secret, the shares it came from, and the inputs that were set aside."""
+
+    secret: bytes
+    reference: SharePayload
+    used: tuple[str, ...]
+    rejected: tuple[Rejected, ...] = field(default=())
+
+    def __repr__(self) -> str:
+        return f"Recovery(secret=<{len(self.secret)} bytes>, used={self.used}, rejected={self.rejected})"
+
+
+def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
+    """Recover from (source name, payload) pairs, using those that are genuine and consistent.
+
+    Shares whose signature fails, that belong to another set, or repeat a share already given
+    are set aside with a reason; so are shares that disagree with the others (robust decoding,
+    shamir.decode). Raises a KeyCeremonyError subclass naming sources when fewer than the
+    threshold are left.
+    """
+    if not items:
+        raise ThresholdNotMet("no shares were given; give at least the threshold number", have=0, need=1)
+    rejected: list[Rejected] = []
+    genuine: list[tuple[str, SharePayload]] = []
+    errors: list[KeyCeremonyError] = []
+    for source, payload in items:
+        try:
+            verify_share(payload, source=source)
+        except ShareSignatureError as err:
+            rejected.append(Rejected(source, str(err)))
+            errors.append(err)
+            continue
+        genuine.append((source, payload))
+    if not genuine:
+        raise _first_or(errors, ThresholdNotMet("no genuine share was given", have=0, need=1))
+
+    reference = _majority_set(genuine)
+    fp = reference.fingerprint()
+    in_set: dict[int, tuple[str, SharePayload]] = {}
+    for source, payload in genuine:
+        if payload.fingerprint() != fp:
+            err = ForeignShare(
+                f"{source} belongs to {describe_set(payload)}, not to {describe_set(reference)} "
+                "like the other shares; set it aside and bring a share of the right set"
+            )
+            rejected.append(Rejected(source, str(err)))
+            errors.append(err)
+            continue
+        if payload.x in in_set:
+            first_source, first = in_set[payload.x]
+            same = first.to_bytes() == payload.to_bytes()
+            if source == first_source:
+                what = f"{source} was given twice"
+            else:
+                kind = "the same share as" if same else "a different share with the same number as"
+                what = f"{source} is {kind} {first_source}"
+            err = DuplicateShare(
+                f"{what} (share {payload.x} of {payload.count}); each share counts once, bring a different one"
+            )
+            rejected.append(Rejected(source, str(err)))
+            errors.append(err)
+            continue
+        in_set[payload.x] = (source, payload)
+
+    have, need = len(in_set), reference.threshold
+    if have < need:
+        more = need - have
+        detail = "".join(f"\n  - {r.reason}" for r in rejected)
+        raise ThresholdNotMet(
+            f"{have} usable share(s) of {describe_set(reference)}; {need} are needed, bring "
+            f"{more} more" + (f". Set aside:{detail}" if detail else ""),
+            have=have,
+            need=need,
+        )
+    by_x = {x: src for x, (src, _) in in_set.items()}
+    shares = [shamir.Share(p.x, p.y) for _, p in in_set.values()]
+    try:
+        decoded = shamir.decode(shares, need)
+    except InconsistentShares as err:
+        raise InconsistentShares(
+            f"the shares of {describe_set(reference)} disagree and the wrong ones cannot be told "
+            f"apart ({err}); bring more shares",
+            bad_x=err.bad_x,
+        ) from None
+    for x in decoded.bad_x:
+        rejected.append(Rejected(by_x[x], f"{by_x[x]}: its share {x} disagrees with the other shares"))
+    used = tuple(by_x[x] for x in decoded.good_x)
+    return Recovery(decoded.secret, reference, used, tuple(rejected))
+
+
+def _majority_set(genuine: list[tuple[str, SharePayload]]) -> SharePayload:
+    counts: dict[bytes, int] = {}
+    first: dict[bytes, SharePayload] = {}
+    for _, p in genuine:
+        fp = p.fingerprint()
+        counts[fp] = counts.get(fp, 0) + 1
+        first.setdefault(fp, p)
+    best = max(counts, key=lambda fp: counts[fp])  # ties: the first set given (dicts keep order)
+    return first[best]
+
+
+def _first_or(errors: list[KeyCeremonyError], default: KeyCeremonyError) -> KeyCeremonyError:
+    return errors[0] if len(errors) == 1 else default
