@@ -1,0 +1,460 @@
+"""Draw a share card as a one-page PDF. The only module that imports ``reportlab`` (STYLE.md §2).
+
+Layout, top to bottom (all inside 13 mm margins, so any printer can print it):
+
+1. a dark heading band: what the card is, and "Share i of n";
+2. the QR code as vector rectangles, 88 mm square including its 4-module quiet zone, with the
+   card's details beside it (key label, share rule, set id, date, custodian, key check value,
+   fingerprint and fingerprint words);
+3. the typeable form of the share in Courier, and the handling and recovery instructions, side
+   by side when the text lines are short enough, otherwise one under the other;
+4. when there is room, lines to write on by hand at sealing time (bag number, date, signatures);
+5. a footer line.
+
+Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
+on one page of A4 or US Letter. Only the 14 standard PDF fonts are used (nothing embedded), so
+text must be printable in Windows-1252.
+
+The output is reproducible: reportlab's invariant mode fixes the creation date and document id,
+so identical input gives identical bytes (sample cards are checked byte for byte).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from reportlab.lib.colors import HexColor, white
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from .card_model import CardContent
+from .qr import qr_matrix
+
+__all__ = ["render_card_pdf"]
+
+_PAGE_SIZES = {"a4": A4, "letter": LETTER}
+
+MARGIN = 13 * mm
+QR_BLOCK = 88 * mm  # symbol plus the 4-module quiet zone on each side
+QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 §6.3.8
+BAND_HEIGHT = 21 * mm
+GAP = 6 * mm
+COLUMN_GAP = 7 * mm
+FOOTER_HEIGHT = 7 * mm
+MIN_INSTRUCTION_COLUMN = 70 * mm
+SIGN_OFF_HEIGHT = 11 * mm
+CODE_PAD = 3.5 * mm
+
+INK = HexColor("#111827")
+MUTED = HexColor("#4B5563")
+RULE = HexColor("#9CA3AF")
+BAND = HexColor("#1F2937")
+BAND_TEXT_MUTED = HexColor("#D1D5DB")
+PANEL = HexColor("#F3F4F6")
+
+LABEL_FONT = ("Helvetica-Bold", 7)
+LABEL_HEIGHT = 3.4 * mm
+FIELD_GAP = 2.6 * mm
+
+# Type sizes are stepped down, details first, until the card fits on its page.
+_DETAILS_SCALES = (1.0, 0.9, 0.8)
+# (typeable text size, instruction text size)
+_SIZE_STEPS = ((11.0, 9.0), (10.5, 8.75), (10.0, 8.5), (9.5, 8.0), (9.0, 7.5), (8.5, 7.0),
+               (8.0, 6.75))
+
+
+@dataclass(frozen=True)
+class _Field:
+    label: str
+    lines: tuple[str, ...]
+    font: str
+    size: float
+    color: object = INK
+
+    @property
+    def leading(self) -> float:
+        return self.size * 1.25
+
+    @property
+    def height(self) -> float:
+        return LABEL_HEIGHT + len(self.lines) * self.leading
+
+
+def render_card_pdf(card: CardContent) -> bytes:
+    """One page of PDF (A4 or US Letter, from ``card.paper``) showing *card*.
+
+    Deterministic: the same *card* always gives the same bytes.
+
+    Raises ``ValueError`` if a text field has a character the standard PDF fonts cannot print
+    (outside Windows-1252), or if the QR text cannot be encoded (see ``qr.qr_matrix``).
+
+    >>> pdf = render_card_pdf(card)   # doctest: +SKIP
+    >>> pdf[:5]
+    b'%PDF-'
+    """
+    _check_printable(card)
+    matrix = qr_matrix(card.qr_text)
+    page_w, page_h = _PAGE_SIZES[card.paper]
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(page_w, page_h), invariant=1, pageCompression=1)
+    c.setTitle(f"{card.title}: {card.key_label}, share {card.share_index} of {card.share_count}")
+    c.setAuthor("keyceremony")
+    c.setCreator("keyceremony")
+    c.setSubject(f"Share card for set {card.set_id}")
+
+    left, right = MARGIN, page_w - MARGIN
+    width = right - left
+    top = page_h - MARGIN
+
+    bottom = MARGIN + FOOTER_HEIGHT + 3 * mm
+    details_x = left + QR_BLOCK + COLUMN_GAP
+    qr_top = top - BAND_HEIGHT - GAP
+    caption_y = qr_top - QR_BLOCK - 3.6 * mm
+    details, lower_top, lower = _plan_page(card, right - details_x, width,
+                                           caption_y - 1.5 * mm, qr_top, bottom)
+
+    _draw_band(c, card, left, top, width)
+    _draw_qr(c, matrix, left, qr_top, QR_BLOCK)
+    c.setFont("Helvetica", 7)
+    c.setFillColor(MUTED)
+    c.drawCentredString(left + QR_BLOCK / 2, caption_y,
+                        "Scan only at a recovery ceremony:  keyceremony combine")
+    _draw_details(c, details, details_x, qr_top, right - details_x)
+    _draw_lower(c, card, lower, left, lower_top)
+    if lower_top - lower.height - bottom >= SIGN_OFF_HEIGHT + GAP:
+        _draw_sign_off(c, left, bottom, width)
+    _draw_footer(c, card, left, width)
+
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _check_printable(card: CardContent) -> None:
+    texts = {
+        "title": card.title, "key_label": card.key_label, "set_id": card.set_id,
+        "custodian": card.custodian or "", "key_check_value": card.key_check_value or "",
+    }
+    texts.update({f"instructions[{i}]": s for i, s in enumerate(card.instructions)})
+    for name, text in texts.items():
+        try:
+            text.encode("cp1252")
+        except UnicodeEncodeError as err:
+            raise ValueError(
+                f"{name} contains {text[err.start]!r}, which the card's standard PDF fonts "
+                "cannot print; use Latin characters") from None
+
+
+# --- parts of the page ------------------------------------------------------------------------
+
+
+def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float) -> None:
+    c.setFillColor(BAND)
+    c.roundRect(x, top - BAND_HEIGHT, width, BAND_HEIGHT, 2.2 * mm, stroke=0, fill=1)
+    pad = 6 * mm
+    base1 = top - 9.5 * mm
+    base2 = top - 15.5 * mm
+    c.setFillColor(white)
+    c.setFont("Helvetica-Bold", 17)
+    share = f"SHARE {card.share_index} OF {card.share_count}"
+    c.drawRightString(x + width - pad, base1, share)
+    share_w = stringWidth(share, "Helvetica-Bold", 17)
+    title = _fit_one_line(card.title, "Helvetica-Bold", 17, width - 2 * pad - share_w - 8 * mm)
+    c.drawString(x + pad, base1, title)
+    c.setFillColor(BAND_TEXT_MUTED)
+    c.setFont("Helvetica", 8.5)
+    c.drawString(x + pad, base2,
+                 "One share of a split secret key. Treat it like the key itself.")
+    if card.threshold == 1:
+        rule = "any one share recovers the key"
+    else:
+        rule = f"any {card.threshold} of {card.share_count} shares recover the key"
+    c.drawRightString(x + width - pad, base2, rule)
+
+
+def _draw_qr(c: Canvas, matrix: list[list[bool]], x: float, top: float, size: float) -> None:
+    """The symbol with its quiet zone as one filled path of horizontal runs (no seams)."""
+    n = len(matrix)
+    module = size / (n + 2 * QUIET_ZONE_MODULES)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.roundRect(x, top - size, size, size, 1.5 * mm, stroke=1, fill=0)
+    origin_x = x + QUIET_ZONE_MODULES * module
+    origin_y = top - QUIET_ZONE_MODULES * module
+    path = c.beginPath()
+    for row_index, row in enumerate(matrix):
+        col = 0
+        while col < n:
+            if not row[col]:
+                col += 1
+                continue
+            start = col
+            while col < n and row[col]:
+                col += 1
+            path.rect(origin_x + start * module, origin_y - (row_index + 1) * module,
+                      (col - start) * module, module)
+    c.setFillColor(INK)
+    c.drawPath(path, stroke=0, fill=1)
+
+
+_Row = tuple[_Field, ...]  # one field across the column, or two side by side
+
+
+def _details(card: CardContent, width: float, scale: float) -> list[_Row]:
+    half = (width - 4 * mm) / 2
+
+    def field(label: str, text: str, font: str, size: float, w: float = width,
+              color: object = INK) -> _Field:
+        return _Field(label, _wrap(text, font, size * scale, w), font, size * scale, color)
+
+    def blank(label: str) -> _Field:
+        """A line to write on by hand, as wide as the column."""
+        n = int(half / stringWidth("_", "Helvetica", 10.5 * scale))
+        return field(label, "_" * n, "Helvetica", 10.5, half, RULE)
+
+    custodian = (field("Custodian", card.custodian, "Helvetica", 10.5, half)
+                 if card.custodian is not None else blank("Custodian"))
+    kcv = (field("Key check value", card.key_check_value, "Courier-Bold", 11, half)
+           if card.key_check_value is not None else blank("Key check value"))
+    return [
+        (field("Key label", card.key_label, "Helvetica-Bold", 13),),
+        (field("Share", card.share_line, "Helvetica", 10.5),),
+        (field("Set ID", card.set_id, "Courier-Bold", 11, half),
+         field("Created", card.created, "Helvetica", 10.5, half)),
+        (custodian, kcv),
+        (field("Fingerprint", card.fingerprint, "Courier-Bold", 10),),
+        (field("Fingerprint words", " ".join(card.fingerprint_words), "Helvetica", 10),),
+    ]
+
+
+def _details_height(rows: list[_Row]) -> float:
+    return sum(max(f.height for f in row) for row in rows) + FIELD_GAP * (len(rows) - 1)
+
+
+def _draw_details(c: Canvas, rows: list[_Row], x: float, top: float, width: float) -> None:
+    column = (width - 4 * mm) / 2 + 4 * mm
+    y = top
+    for row in rows:
+        for i, f in enumerate(row):
+            _draw_field(c, f, x + i * column, y)
+        y -= max(f.height for f in row) + FIELD_GAP
+
+
+def _draw_field(c: Canvas, f: _Field, x: float, top: float) -> None:
+    c.setFillColor(MUTED)
+    c.setFont(*LABEL_FONT)
+    c.drawString(x, top - LABEL_FONT[1], f.label.upper())
+    c.setFillColor(f.color)
+    c.setFont(f.font, f.size)
+    y = top - LABEL_HEIGHT - f.size
+    for line in f.lines:
+        c.drawString(x, y, line)
+        y -= f.leading
+
+
+@dataclass(frozen=True)
+class _LowerPlan:
+    side_by_side: bool
+    code_size: float
+    code_width: float
+    code_height: float  # heading included
+    instructions: list[Paragraph]
+    instructions_width: float
+    instructions_height: float  # heading included
+
+    @property
+    def height(self) -> float:
+        if self.side_by_side:
+            return max(self.code_height, self.instructions_height)
+        return self.code_height + GAP + self.instructions_height
+
+
+def _plan_page(card: CardContent, details_width: float, width: float, qr_bottom: float,
+               top: float, bottom: float) -> tuple[list[_Row], float, _LowerPlan]:
+    """Choose type sizes: the typeable lines stay as large as possible, details shrink first.
+
+    Returns the details rows, the top of the lower part and its plan. Raises ``ValueError`` if
+    nothing fits (CardContent's limits are chosen so that this does not happen).
+    """
+    for code_size, text_size in _SIZE_STEPS:
+        for details_scale in _DETAILS_SCALES:
+            details = _details(card, details_width, details_scale)
+            lower_top = min(qr_bottom, top - _details_height(details)) - GAP
+            lower = _plan_lower(card, width, lower_top - bottom, code_size, text_size)
+            if lower is not None:
+                return details, lower_top, lower
+    raise ValueError("the card's details, text lines and instructions do not fit on one page")
+
+
+def _plan_lower(card: CardContent, width: float, available: float, code_size: float,
+                text_size: float) -> _LowerPlan | None:
+    """The typeable form and instructions at these sizes, if they fit in *available*."""
+    longest = max(len(line) for line in card.text_lines)
+    heading = _section_heading_height()
+    code_w = longest * 0.6 * code_size + 2 * CODE_PAD  # Courier advances 600/1000 em
+    if code_w > width:
+        return None
+    code_h = heading + _code_box_height(card, code_size)
+    side_w = width - code_w - COLUMN_GAP
+    if side_w >= MIN_INSTRUCTION_COLUMN:
+        paras, instr_h = _instruction_paragraphs(card, text_size, side_w)
+        plan = _LowerPlan(True, code_size, code_w, code_h, paras, side_w, heading + instr_h)
+        if plan.height <= available:
+            return plan
+    paras, instr_h = _instruction_paragraphs(card, text_size, width)
+    plan = _LowerPlan(False, code_size, width, code_h, paras, width, heading + instr_h)
+    if plan.height <= available:
+        return plan
+    return None
+
+
+def _draw_lower(c: Canvas, card: CardContent, plan: _LowerPlan, x: float, top: float) -> None:
+    _draw_code(c, card, x, top, plan.code_width, plan.code_size)
+    if plan.side_by_side:
+        _draw_instructions(c, plan.instructions, x + plan.code_width + COLUMN_GAP, top,
+                           plan.instructions_width)
+    else:
+        _draw_instructions(c, plan.instructions, x, top - plan.code_height - GAP,
+                           plan.instructions_width)
+
+
+def _section_heading_height() -> float:
+    return 7 * mm
+
+
+def _draw_section_heading(c: Canvas, text: str, x: float, top: float, width: float,
+                          note: str = "") -> None:
+    c.setFillColor(INK)
+    c.setFont("Helvetica-Bold", 10.5)
+    c.drawString(x, top - 10.5, text)
+    if note:
+        c.setFillColor(MUTED)
+        c.setFont("Helvetica", 7.5)
+        room = width - stringWidth(text, "Helvetica-Bold", 10.5) - 4 * mm
+        c.drawRightString(x + width, top - 10.5, _fit_one_line(note, "Helvetica", 7.5, room))
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.6)
+    c.line(x, top - 5 * mm, x + width, top - 5 * mm)
+
+
+def _code_box_height(card: CardContent, size: float) -> float:
+    return len(card.text_lines) * size * 1.4 + 2 * CODE_PAD - size * 0.4
+
+
+def _draw_code(c: Canvas, card: CardContent, x: float, top: float, width: float,
+               size: float) -> None:
+    _draw_section_heading(c, "Typeable form", x, top, width, "type exactly as printed")
+    box_top = top - _section_heading_height()
+    box_h = _code_box_height(card, size)
+    c.setFillColor(PANEL)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.roundRect(x, box_top - box_h, width, box_h, 1.5 * mm, stroke=1, fill=1)
+    c.setFillColor(INK)
+    c.setFont("Courier", size)
+    y = box_top - CODE_PAD - size * 0.8
+    for line in card.text_lines:
+        c.drawString(x + CODE_PAD, y, line)
+        y -= size * 1.4
+
+
+def _instruction_paragraphs(card: CardContent, size: float,
+                            width: float) -> tuple[list[Paragraph], float]:
+    style = ParagraphStyle("instruction", fontName="Helvetica", fontSize=size,
+                           leading=size * 1.28, textColor=INK, leftIndent=size * 1.6,
+                           bulletIndent=0, bulletFontName="Helvetica-Bold", bulletFontSize=size,
+                           spaceAfter=size * 0.45)
+    paras = []
+    total = 0.0
+    for number, item in enumerate(card.instructions, 1):
+        p = Paragraph(_markup(item), style, bulletText=f"{number}.")
+        _, h = p.wrap(width, 10_000)
+        paras.append(p)
+        total += h + style.spaceAfter
+    return paras, total - style.spaceAfter
+
+
+def _draw_instructions(c: Canvas, paras: list[Paragraph], x: float, top: float,
+                       width: float) -> None:
+    _draw_section_heading(c, "Handling and recovery", x, top, width)
+    y = top - _section_heading_height()
+    for p in paras:
+        _, h = p.wrap(width, 10_000)
+        p.drawOn(c, x, y - h)
+        y -= h + p.style.spaceAfter
+
+
+def _markup(text: str) -> str:
+    """Escape *text* for a Paragraph; `backticked` spans become monospaced."""
+    parts = escape(text).split("`")
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 and i != len(parts) - 1:
+            out.append(f'<font face="Courier-Bold">{part}</font>')
+        else:
+            out.append(part if i % 2 == 0 else "`" + part)
+    return "".join(out)
+
+
+def _draw_sign_off(c: Canvas, x: float, bottom: float, width: float) -> None:
+    """Lines to write on by hand when the card is sealed (only when there is room for them)."""
+    labels = ("Bag number", "Sealed on", "Custodian signature", "Witness signature")
+    weights = (1.0, 1.0, 1.6, 1.6)
+    gap = 5 * mm
+    unit = (width - gap * (len(labels) - 1)) / sum(weights)
+    line_y = bottom + 1 * mm
+    c.setLineWidth(0.6)
+    for label, weight in zip(labels, weights):
+        w = unit * weight
+        c.setStrokeColor(RULE)
+        c.line(x, line_y, x + w, line_y)
+        c.setFillColor(MUTED)
+        c.setFont(*LABEL_FONT)
+        c.drawString(x, bottom + SIGN_OFF_HEIGHT - LABEL_FONT[1], label.upper())
+        x += w + gap
+
+
+def _draw_footer(c: Canvas, card: CardContent, x: float, width: float) -> None:
+    y = MARGIN + 1.5 * mm
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.line(x, MARGIN + FOOTER_HEIGHT - 1.5 * mm, x + width, MARGIN + FOOTER_HEIGHT - 1.5 * mm)
+    c.setFillColor(MUTED)
+    c.setFont("Helvetica", 7)
+    right = f"Created {card.created}  \u00b7  page 1 of 1"
+    left_text = _fit_one_line(
+        f"{card.key_label}  \u00b7  set {card.set_id}  \u00b7  "
+        f"share {card.share_index} of {card.share_count}",
+        "Helvetica", 7, width - stringWidth(right, "Helvetica", 7) - 6 * mm)
+    c.drawString(x, y, left_text)
+    c.drawRightString(x + width, y, right)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """*text* broken into lines no wider than *width*: at spaces, or inside over-long words."""
+    lines: list[str] = []
+    for line in simpleSplit(text, font, size, width) or [""]:
+        while stringWidth(line, font, size) > width and len(line) > 1:
+            cut = len(line) - 1
+            while cut > 1 and stringWidth(line[:cut], font, size) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return tuple(lines)
+
+
+def _fit_one_line(text: str, font: str, size: float, width: float) -> str:
+    """*text*, cut with an ellipsis if it is wider than *width*."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "\u2026", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "\u2026"

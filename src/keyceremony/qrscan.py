@@ -1,0 +1,125 @@
+"""Find and decode QR codes in an image. The only module that imports ``pyzbar`` (STYLE.md §2).
+
+zbar reads clean renders directly; real scans and phone photos sometimes need help. ``decode_qr``
+tries the image as it is, then a short, fixed list of clean-ups, cheapest first, and stops at the
+first one that finds a QR code. Each attempt costs one zbar pass, which is dominated by the pixel
+count (STACK.md §4), so big photos are downscaled before the heavier clean-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from PIL import Image, ImageFilter, ImageOps
+from pyzbar.pyzbar import ZBarSymbol
+from pyzbar.pyzbar import decode as zbar_decode
+
+__all__ = ["decode_qr"]
+
+#: Longest side, in pixels, that the clean-ups work at: ~1600 px keeps a card's QR code at
+#: several pixels per module while keeping a zbar pass near 50 ms.
+WORKING_SIZE = 1600
+_SMALL_ROTATIONS = (-4.0, 4.0)
+
+
+def decode_qr(image: Image.Image) -> list[str]:
+    """The texts of the QR codes found in *image*, top to bottom, left to right; ``[]`` if none.
+
+    Tries the image as it is, then: downscaled to at most 1600 px, autocontrast, a global
+    (Otsu) threshold, sharpening, a median filter (JPEG noise), upscaling small images, and
+    small rotations. Stops at the first attempt that decodes anything.
+
+    The texts are decoded as UTF-8 (zbar's output encoding); share payloads are ASCII.
+
+    >>> decode_qr(render_pdf(render_card_pdf(card))[0])   # doctest: +SKIP
+    ['KC1:...']
+    """
+    if not isinstance(image, Image.Image):
+        raise ValueError(f"decode_qr needs a PIL image, got {type(image).__name__}")
+    for candidate in _attempts(image):
+        found = _zbar(candidate)
+        if found:
+            return found
+    return []
+
+
+def _zbar(image: Image.Image) -> list[str]:
+    results = zbar_decode(image, symbols=[ZBarSymbol.QRCODE])
+    results = sorted(results, key=lambda r: (r.rect.top, r.rect.left))
+    texts: list[str] = []
+    for r in results:
+        text = r.data.decode("utf-8", errors="replace")
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
+def _attempts(image: Image.Image) -> Iterator[Image.Image]:
+    """The image as it is, then clean-ups, cheapest and most likely first (all lazy)."""
+    yield image
+    gray = _grayscale(image)
+    work = _fit(gray, WORKING_SIZE)
+    if work is not gray:
+        yield work
+    steps: tuple[Callable[[Image.Image], Image.Image], ...] = (
+        lambda im: ImageOps.autocontrast(im, cutoff=1),
+        _otsu_threshold,
+        lambda im: im.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0)),
+        lambda im: _otsu_threshold(im.filter(ImageFilter.MedianFilter(3))),
+    )
+    for step in steps:
+        yield step(work)
+    if max(work.size) < WORKING_SIZE // 2:
+        bigger = work.resize((work.width * 2, work.height * 2), Image.Resampling.LANCZOS)
+        yield bigger
+        yield _otsu_threshold(bigger)
+    for angle in _SMALL_ROTATIONS:
+        yield work.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    if image.mode == "L":
+        return image
+    if image.mode.startswith("I") or image.mode == "F":
+        # 16-bit and float scans: stretch to 8 bits (a plain convert("L") clips at 255).
+        low, high = image.getextrema()
+        scale = 255 / (high - low) if high > low else 1.0
+        return image.point(lambda v: (v - low) * scale).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent pixels become white paper, not black.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("L")
+    return image.convert("L")
+
+
+def _fit(image: Image.Image, longest: int) -> Image.Image:
+    """*image* downscaled so its longest side is at most *longest* (the same object if it is)."""
+    if max(image.size) <= longest:
+        return image
+    scale = longest / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _otsu_threshold(image: Image.Image) -> Image.Image:
+    """Black and white at the threshold that best separates the histogram (Otsu, 1979)."""
+    histogram = image.histogram()[:256]
+    total = sum(histogram)
+    sum_all = sum(i * h for i, h in enumerate(histogram))
+    best_t, best_var = 127, -1.0
+    weight_b = sum_b = 0
+    for t in range(256):
+        weight_b += histogram[t]
+        if weight_b == 0:
+            continue
+        weight_f = total - weight_b
+        if weight_f == 0:
+            break
+        sum_b += t * histogram[t]
+        mean_b = sum_b / weight_b
+        mean_f = (sum_all - sum_b) / weight_f
+        between = weight_b * weight_f * (mean_b - mean_f) ** 2
+        if between > best_var:
+            best_var, best_t = between, t
+    return image.point(lambda v: 255 if v > best_t else 0)
