@@ -48,10 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="folder for share-1.txt ... share-N.txt")
     p.add_argument("--label", default="", help="what the secret is, printed on every share (64 bytes max)")
     p.add_argument("--force", action="store_true", help="overwrite share files already in DIR")
+    p.add_argument("--cards", action="store_true", help="also print a PDF card per share and check it reads back")
+    p.add_argument("--custodian", action="append", default=[], metavar="NAME",
+                   help="holder of the next share's card (repeat, in share order)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
     p.set_defaults(run=_split)
 
     p = sub.add_parser("combine", help="recover a secret from share files")
-    p.add_argument("sources", nargs="+", metavar="SHARE", help="share .txt files, card PDFs or images")
+    p.add_argument("sources", nargs="*", metavar="SHARE", help="share .txt files, card PDFs or images")
+    p.add_argument("--type", action="store_true", help="type shares in from their cards' text lines")
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
@@ -112,6 +117,7 @@ def _read_secret(path: str) -> bytearray:
 
 def _split(args: argparse.Namespace) -> int:
     from keyceremony import share_text
+    from keyceremony.pgp_words import to_words
     from keyceremony.share_payload import check_label
     from keyceremony.shareset import create_share_set, describe_set, format_fingerprint
 
@@ -123,8 +129,14 @@ def _split(args: argparse.Namespace) -> int:
         check_label(args.label)
     except ValueError as err:
         raise UsageError(f"--label: {err}") from None
+    if len(args.custodian) > args.shares:
+        raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} shares")
+    if args.custodian and not args.cards:
+        raise UsageError("--custodian names go on the cards; add --cards")
     out = Path(args.out)
     targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
+    if args.cards:
+        targets += [out / f"card-{i}.pdf" for i in range(1, args.shares + 1)]
     existing = [t for t in targets if t.exists()]
     if existing and not args.force:
         raise UsageError(
@@ -144,9 +156,18 @@ def _split(args: argparse.Namespace) -> int:
         progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
         comments = _share_comments(payload, fingerprint)
         _write_private(target, share_text.to_text(payload, comments).encode("ascii"))
+    checks = []
+    if args.cards:
+        from keyceremony.cards import write_cards
+
+        progress.step("printing and reading back cards...")
+        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=_write_private)
     progress.done()
     print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
+    for check in checks:
+        print(f"  {check.path.name}: printed, rendered at 150 dpi and read back to share {check.x}: OK")
     print(f"Set fingerprint: {fingerprint}")
+    print(f"  in words: {' '.join(to_words(first.fingerprint()))}")
     print("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
     return 0
 
@@ -202,10 +223,14 @@ def _combine(args: argparse.Namespace) -> int:
 
     if args.out != "-" and Path(args.out).exists() and not args.force:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
+    if not args.sources and not args.type:
+        raise UsageError("name the share files to combine, or add --type to type shares in")
     progress = Progress()
     progress.step(f"reading {len(args.sources)} share source(s)...")
     items, problems = _load_sources(args.sources)
     progress.done()
+    if args.type:
+        items.extend(_type_shares())
     for err in problems:
         print(f"keyceremony: set aside: {err}", file=sys.stderr)
     if not items:
@@ -241,10 +266,42 @@ def _combine(args: argparse.Namespace) -> int:
     return 0
 
 
+def _type_shares():
+    """Prompt for shares typed from their cards, checking every line as it is entered."""
+    from keyceremony.share_text import HEADER, from_text, line_check_error
+
+    typed = []
+    print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
+    print("An empty line ends a share; an empty line before any line ends typing.", file=sys.stderr)
+    while True:
+        number = len(typed) + 1
+        lines: list[str] = []
+        while True:
+            try:
+                line = input(f"share #{number}, line {len(lines) + 1:02d}: ")
+            except EOFError:
+                line = ""
+            if not line.strip():
+                break
+            problem = line_check_error(line, len(lines) + 1)
+            if problem:
+                print(f"  {problem}; type the line again", file=sys.stderr)
+                continue
+            lines.append(line)
+        if not lines:
+            return typed
+        source = f"typed share #{number}"
+        try:
+            typed.append((source, from_text(HEADER + "\n" + "\n".join(lines) + "\n", source=source)))
+        except KeyCeremonyError as err:
+            print(f"  {err}; type this share again", file=sys.stderr)
+
+
 # --- verify-share --------------------------------------------------------------------------------
 
 
 def _verify_share(args: argparse.Namespace) -> int:
+    from keyceremony.pgp_words import to_words
     from keyceremony.share_sources import read_shares
     from keyceremony.shareset import check_fingerprint, describe_set, format_fingerprint, verify_share
 
@@ -255,6 +312,7 @@ def _verify_share(args: argparse.Namespace) -> int:
         print(f"{source}: OK, a genuine share; signature verified")
         print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
         print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")
+        print(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
         if args.fingerprint:
             print("  matches the fingerprint given")
         else:

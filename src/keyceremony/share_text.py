@@ -258,6 +258,15 @@ def _fast_decode(data_lines: list[tuple[int, str]]) -> str | None:
     return chars.tobytes().decode("ascii") + last
 
 
+def line_check_error(line: str, expected: int) -> str | None:
+    """Why one typed data line is wrong, or None: for checking lines as they are typed."""
+    try:
+        _clean_line(expected, line, None, expected)
+    except ShareFormatError as err:
+        return str(err).split(": ", 1)[-1]
+    return None
+
+
 def _slow_decode(data_lines: list[tuple[int, str]], source: str | None) -> str:
     out = []
     for expected, (file_line, line) in enumerate(data_lines, 1):

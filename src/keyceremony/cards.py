@@ -1,0 +1,124 @@
+"""Share cards: build a card for each signed share, print it to PDF, and prove it reads back.
+
+A card is only handed over once the PDF just written has been rendered to pixels and its QR code
+decoded to exactly the share it was made from, and its printed text lines parse back to the same
+share (docs/share-cards.md). The drawing, rasterizing and QR libraries are each behind their own
+module and imported only here, when cards are asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from keyceremony import share_text
+from keyceremony.card_model import CardContent, standard_instructions
+from keyceremony.errors import KeyCeremonyError
+from keyceremony.pgp_words import to_words
+from keyceremony.share_payload import SharePayload
+from keyceremony.shareset import format_fingerprint, format_set_id
+
+READBACK_DPI = 150  # the lowest resolution STACK.md §4 found reliable; a margin over 200 dpi scans
+
+
+class CardReadbackError(KeyCeremonyError):
+    """A card just written does not read back to its share: do not hand it over."""
+
+
+def card_content(
+    payload: SharePayload,
+    *,
+    custodian: str | None = None,
+    paper: str = "a4",
+    key_check_value: str | None = None,
+) -> CardContent:
+    """What the card of ``payload`` says (docs/share-cards.md §2)."""
+    fp = payload.fingerprint()
+    lines = share_text.to_text(payload).splitlines()[1:]
+    return CardContent(
+        title="keyceremony share card",
+        key_label=payload.label or "(unlabelled secret)",
+        set_id=format_set_id(payload.set_id),
+        share_index=payload.x,
+        share_count=payload.count,
+        threshold=payload.threshold,
+        custodian=custodian,
+        created=datetime.fromtimestamp(payload.created, timezone.utc).date().isoformat(),
+        qr_text=share_text.to_qr_text(payload),
+        text_lines=tuple(lines),
+        fingerprint=format_fingerprint(fp),
+        fingerprint_words=tuple(to_words(fp)),
+        key_check_value=key_check_value,
+        instructions=standard_instructions(payload.threshold),
+        paper=paper,
+    )
+
+
+@dataclass(frozen=True)
+class CardCheck:
+    path: Path
+    x: int
+    render_seconds: float
+    decode_seconds: float
+
+
+def render_card(payload: SharePayload, **kwargs: object) -> bytes:
+    from keyceremony.card_pdf import render_card_pdf
+
+    return render_card_pdf(card_content(payload, **kwargs))  # type: ignore[arg-type]
+
+
+def verify_card_pdf(pdf: bytes, payload: SharePayload, *, name: str) -> CardCheck:
+    """Render ``pdf`` to pixels, decode its QR code and parse its text; raise unless both match."""
+    from keyceremony.qrscan import decode_qr
+    from keyceremony.raster import render_pdf
+
+    t0 = time.perf_counter()
+    pages = render_pdf(pdf, dpi=READBACK_DPI)
+    t1 = time.perf_counter()
+    texts = [text for page in pages for text in decode_qr(page)]
+    t2 = time.perf_counter()
+    want = payload.to_bytes()
+    if len(pages) != 1 or len(texts) != 1:
+        raise CardReadbackError(
+            f"{name}: expected one page with one QR code, found {len(pages)} page(s) and "
+            f"{len(texts)} code(s); the card was not printed correctly, do not hand it over"
+        )
+    if share_text.from_qr_text(texts[0], source=name).to_bytes() != want:
+        raise CardReadbackError(f"{name}: the QR code reads back to a different share; do not hand it over")
+    typed = share_text.HEADER + "\n" + "\n".join(card_content(payload).text_lines) + "\n"
+    if share_text.from_text(typed, source=name).to_bytes() != want:
+        raise CardReadbackError(f"{name}: the printed text lines do not give back the share")
+    return CardCheck(Path(name), payload.x, t1 - t0, t2 - t1)
+
+
+def write_cards(
+    payloads: Sequence[SharePayload],
+    out_dir: Path,
+    *,
+    custodians: Sequence[str] = (),
+    paper: str = "a4",
+    write=None,
+) -> list[CardCheck]:
+    """Write card-<x>.pdf for every share and verify each one as written.
+
+    ``custodians`` name the holders of shares 1, 2, ... in order (fewer is fine).
+    ``write(path, data)`` stores a file (default: plain write); raises CardReadbackError.
+    """
+    if len(custodians) > len(payloads):
+        raise ValueError(f"{len(custodians)} custodians named for {len(payloads)} shares")
+    checks = []
+    for i, payload in enumerate(payloads):
+        custodian = custodians[i] if i < len(custodians) else None
+        path = out_dir / f"card-{payload.x}.pdf"
+        pdf = render_card(payload, custodian=custodian, paper=paper)
+        (write or _write)(path, pdf)
+        checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path)))
+    return checks
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
