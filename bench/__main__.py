@@ -1,0 +1,51 @@
+"""``python -m bench [--quick] [--only ours|peers]``: print the Markdown report on stdout.
+
+Progress goes to stderr, so ``python -m bench > report.md`` keeps only the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench import machine, ours, peers
+from bench.table import figures_table, peers_table
+from bench.timing import FULL, QUICK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller peer inputs")
+    parser.add_argument(
+        "--only", choices=("ours", "peers"), help="measure only our figures or only the peers'"
+    )
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+
+    sections = [machine.header(plan)]  # first, so its load average is the one at start
+    ours.progress("machine reference")
+    sections.append("## Machine reference\n\n" + figures_table(machine.reference_figures(plan)))
+    if args.only in (None, "ours"):
+        sections.append(
+            "## keyceremony (`keyceremony.shamir`)\n\n"
+            "Throughput counts secret bytes. \"combine k shares\" is `combine(shares[-k:])`, which "
+            "checks nothing; \"checked combine\" is `combine(all n, threshold=k)`, which also verifies "
+            "the other n − k shares.\n\n" + figures_table(ours.figures(plan))
+        )
+    if args.only in (None, "peers"):
+        sections.append(
+            "## Peers, measured in this run\n\n"
+            "\"ours, same input\" runs `keyceremony.shamir` on the peer's input (for pycryptodome's "
+            "16-byte chunks: `split_many` / `combine_many` of the same chunks). \"ours faster by\" is "
+            "the ratio of the two figures: the number to compare between machines.\n\n"
+            + peers_table(peers.figures(plan))
+        )
+    sections.append(f"_Measured in {time.perf_counter() - started:.0f} s._")
+    print("\n\n".join(sections))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
