@@ -6,7 +6,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	@$(PY) -m keyceremony.demo
+	@$(PY) -m keyceremony.demo demo-output
 
 test: setup
 	@$(PY) -m pytest -q
