@@ -75,3 +75,47 @@ class UsageError(KeyCeremonyError):
     """A command-line argument that cannot work (missing file, bad option combination)."""
 
     exit_code = 2
+
+
+# --- key back ends (keys/), HSM tokens and recovery checks ---------------------------------
+
+
+class KeyBackendError(KeyCeremonyError):
+    """A key store (HSM token or the in-memory software store) refused or failed an operation."""
+
+
+class HSMError(KeyBackendError):
+    """A PKCS#11 module or token failed; the message names the token, operation and mechanism."""
+
+
+class TokenNotFound(HSMError):
+    """No initialised token carries the requested label; the message lists the labels present."""
+
+    def __init__(self, message: str, *, label: str, present: tuple[str, ...] = ()):
+        self.label = label
+        self.present = present
+        super().__init__(message)
+
+
+class WrongPin(HSMError):
+    """The token refused the user PIN (or the PIN is locked)."""
+
+
+class KeyNotFound(KeyBackendError):
+    """No key with the given label exists in the token or store."""
+
+
+class LabelInUse(KeyBackendError):
+    """A key with this label already exists; refusing to create a second one."""
+
+
+class UnwrapError(KeyCeremonyError):
+    """A wrapped key could not be unwrapped: wrong wrapping key or a damaged backup."""
+
+
+class KeyCheckMismatch(KeyCeremonyError):
+    """The key check value of a recovered key differs from the one recorded at backup."""
+
+
+class CanaryMismatch(KeyCeremonyError):
+    """The recovered key does not open (or sign) the canary recorded at backup."""
