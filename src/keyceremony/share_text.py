@@ -16,11 +16,11 @@ a 256 MiB secret (18 million lines) is written and read in seconds.
 
 from __future__ import annotations
 
-import base64
 import re
 
 import numpy as np
 
+from keyceremony import base32
 from keyceremony.errors import ShareFormatError
 from keyceremony.share_payload import SharePayload
 
@@ -88,32 +88,37 @@ _TABLES: tuple[np.ndarray, np.ndarray] | None = None
 def _checks(numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
     """CRC-15 of full lines: numbers (R,) uint32, values (R, 24) in 0..31 -> (R,) uint16.
 
-    The table look-ups are indexed by share characters, which are public once written down.
+    One table look-up per pair of characters (a 10-bit index), indexed by share characters,
+    which are public once written down.
     """
     global _TABLES
     if _TABLES is None:
-        _TABLES = _contributions()
-    number_table, char_table = _TABLES
-    crc = np.bitwise_xor.reduce(char_table[np.arange(CHARS_PER_LINE), values], axis=1)
-    for b in range(32):
-        if numbers.max(initial=0) >> b == 0:
-            break
+        _TABLES = _pair_tables(*_contributions())
+    number_table, pair_table = _TABLES
+    v = values.astype(np.uint16)
+    crc = np.zeros(values.shape[0], dtype=np.uint16)
+    for pair in range(CHARS_PER_LINE // 2):
+        crc ^= pair_table[pair][(v[:, 2 * pair] << 5) | v[:, 2 * pair + 1]]
+    for b in range(int(numbers.max(initial=0)).bit_length()):
         crc ^= ((numbers >> b) & 1).astype(np.uint16) * number_table[b]
     return crc
 
 
+def _pair_tables(number: np.ndarray, chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pairs = chars[0::2, :, None] ^ chars[1::2, None, :]  # (12, 32, 32)
+    return number, pairs.reshape(CHARS_PER_LINE // 2, 1024)
+
+
 def _values(chars: np.ndarray) -> np.ndarray:
     """ASCII base32 characters to their 5-bit values; 255 for anything else."""
-    c = chars.astype(np.int16)
-    v = np.where((c >= 65) & (c <= 90), c - 65, np.where((c >= 50) & (c <= 55), c - 24, 255))
-    return v.astype(np.uint8)
+    return base32.VALUE[chars]
 
 
 def _check_text(crc: np.ndarray) -> np.ndarray:
     out = np.empty((crc.shape[0], CHECK_CHARS), dtype=np.uint8)
     for i in range(CHECK_CHARS):
-        v = (crc >> (5 * (CHECK_CHARS - 1 - i))) & 31
-        out[:, i] = np.where(v < 26, v + 65, v + 24)
+        v = ((crc >> (5 * (CHECK_CHARS - 1 - i))) & 31).astype(np.uint8)
+        out[:, i] = base32.ALPHABET[v]
     return out
 
 
@@ -122,17 +127,22 @@ def _check_text(crc: np.ndarray) -> np.ndarray:
 
 def to_text(payload: SharePayload, comments: list[str] | None = None) -> str:
     """The canonical text form: header, '# ' comment lines, numbered data lines."""
-    data = base64.b32encode(payload.to_bytes()).rstrip(b"=")
-    nlines = -(-len(data) // CHARS_PER_LINE)
+    return encode_text(payload, comments).decode("ascii")
+
+
+def encode_text(payload: SharePayload, comments: list[str] | None = None) -> bytes:
+    """``to_text`` as ASCII bytes, built without per-line Python work (large shares)."""
+    values = base32.symbols(payload.to_bytes())
+    nlines = -(-len(values) // CHARS_PER_LINE)
     width = max(2, len(str(nlines)))
-    head = [HEADER] + [f"# {c}" for c in (comments or [])]
-    full = len(data) // CHARS_PER_LINE
-    body = _full_lines(np.frombuffer(data[: full * CHARS_PER_LINE], dtype=np.uint8), full, width)
-    tail = ""
-    if len(data) % CHARS_PER_LINE:
-        chars = data[full * CHARS_PER_LINE :].decode()
-        tail = format_line(full + 1, chars, width) + "\n"
-    return "\n".join(head) + "\n" + body + tail
+    head = "\n".join([HEADER] + [f"# {c}" for c in (comments or [])]) + "\n"
+    full = len(values) // CHARS_PER_LINE
+    body = _full_lines(values[: full * CHARS_PER_LINE], full, width)
+    tail = b""
+    if len(values) % CHARS_PER_LINE:
+        chars = base32.ALPHABET[values[full * CHARS_PER_LINE :]].tobytes().decode()
+        tail = (format_line(full + 1, chars, width) + "\n").encode("ascii")
+    return head.encode("utf-8") + body + tail
 
 
 def format_line(number: int, chars: str, width: int) -> str:
@@ -140,26 +150,29 @@ def format_line(number: int, chars: str, width: int) -> str:
     return f"{number:0{width}d}  {groups}  {line_check(number, chars)}"
 
 
-def _full_lines(chars: np.ndarray, count: int, width: int) -> str:
-    if count == 0:
-        return ""
-    grid = chars.reshape(count, CHARS_PER_LINE)
-    numbers = np.arange(1, count + 1, dtype=np.uint32)
-    checks = _check_text(_checks(numbers, _values(grid)))
+_LINES_PER_CHUNK = 1 << 14  # keeps every intermediate array in the CPU cache
+
+
+def _full_lines(values: np.ndarray, count: int, width: int) -> bytes:
+    """Canonical data lines 1..count from their characters' 5-bit values, (count * 24,)."""
     groups = CHARS_PER_LINE // GROUP
     line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
     out = np.full((count, line_len), ord(" "), dtype=np.uint8)
-    n = numbers.astype(np.int64)
-    for i in range(width):  # decimal digits, most significant first
-        out[:, width - 1 - i] = 48 + (n // 10**i) % 10
-    col = width + 2
-    for g in range(groups):
-        out[:, col : col + GROUP] = grid[:, g * GROUP : (g + 1) * GROUP]
-        col += GROUP + 1
-    col += 1
-    out[:, col : col + CHECK_CHARS] = checks
     out[:, -1] = ord("\n")
-    return out.tobytes().decode("ascii")
+    grid = values.reshape(count, CHARS_PER_LINE)
+    for lo in range(0, count, _LINES_PER_CHUNK):
+        hi = min(lo + _LINES_PER_CHUNK, count)
+        block, rows = grid[lo:hi], out[lo:hi]
+        numbers = np.arange(lo + 1, hi + 1, dtype=np.uint32)
+        for i in range(width):  # decimal digits, least significant last
+            rows[:, width - 1 - i] = 48 + (numbers // np.uint32(10**i)) % np.uint32(10)
+        chars = base32.ALPHABET[block]
+        col = width + 2
+        for g in range(groups):
+            rows[:, col : col + GROUP] = chars[:, g * GROUP : (g + 1) * GROUP]
+            col += GROUP + 1
+        rows[:, col + 1 : col + 1 + CHECK_CHARS] = _check_text(_checks(numbers, block))
+    return out.tobytes()
 
 
 # --- decoding ------------------------------------------------------------------------------------
@@ -167,17 +180,43 @@ def _full_lines(chars: np.ndarray, count: int, width: int) -> str:
 _LINE = re.compile(r"^\s*(\d+)\s*[:.]?\s+(.*\S)\s*$")
 
 
-def from_text(text: str, *, source: str | None = None) -> SharePayload:
+def from_text(text: str | bytes, *, source: str | None = None) -> SharePayload:
     """Parse the text form; raises ShareFormatError naming the line that is wrong.
 
     Lenient where it cannot hide a mistake: case, spacing, and the look-alikes 0/O, 1/I, 8/B,
     9/G are accepted; every line must carry its check and the line numbers must run 1, 2, 3...
     """
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    fast = _fast_decode(raw)
+    if fast is not None:
+        chars, last_line = fast
+    else:
+        chars, last_line = _slow_decode(raw, source)
+    try:
+        payload = base32.decode(chars)
+    except ValueError:
+        raise ShareFormatError(
+            "the last line has an impossible number of characters; check it was typed completely",
+            source=source,
+            line=last_line,
+        ) from None
+    return _payload(payload, source, last_line)
+
+
+def _header_end(raw: bytes, source: str | None) -> tuple[int, int]:
+    """Byte offset and file line number where the data lines start; checks the header line."""
+    pos, line_no = 0, 0
+    while True:
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end + 1
+        line_no += 1
+        line = raw[pos:end].decode("utf-8", "replace").strip()
+        if line or end >= len(raw):
+            break
+        pos = end
+    if not line:
         raise ShareFormatError("the file is empty; it should hold a keyceremony share", source=source)
-    first = lines[start].strip().lower()
+    first = line.lower()
     if first != HEADER:
         match = re.fullmatch(r"keyceremony share v(\d+)", first)
         if match:
@@ -185,77 +224,80 @@ def from_text(text: str, *, source: str | None = None) -> SharePayload:
                 f"share text version {match.group(1)} is not supported (this keyceremony reads v1); "
                 "use a newer keyceremony",
                 source=source,
-                line=start + 1,
+                line=line_no,
             )
         raise ShareFormatError(
             f"the first line should read '{HEADER}'; this is not a keyceremony share file",
             source=source,
-            line=start + 1,
+            line=line_no,
         )
-    data_lines = [
-        (i + 1, line) for i, line in enumerate(lines[start + 1 :], start + 1) if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not data_lines:
-        raise ShareFormatError("the share has no data lines after its first line", source=source)
-    fast = _fast_decode(data_lines)
-    chars = fast if fast is not None else _slow_decode(data_lines, source)
-    try:
-        payload = base64.b32decode(chars + "=" * (-len(chars) % 8))
-    except ValueError:
-        raise ShareFormatError(
-            "the last line has an impossible number of characters; check it was typed completely",
-            source=source,
-            line=data_lines[-1][0],
-        ) from None
-    return _payload(payload, source, data_lines[-1][0])
+    pos = end
+    while pos < len(raw):  # comment lines
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end + 1
+        if not raw[pos:end].lstrip().startswith(b"#"):
+            break
+        pos, line_no = end, line_no + 1
+    return pos, line_no + 1
 
 
-def _payload(data: bytes, source: str | None, last_line: int) -> SharePayload:
+def _payload(data: bytes, source: str | None, last_data_line: int) -> SharePayload:
     try:
         return SharePayload.from_bytes(data, source=source)
     except ShareFormatError as err:
         if "truncated" in str(err):
             raise ShareFormatError(
-                f"the share ends after line {last_line} but is not complete; lines are missing "
+                f"the share ends after data line {last_data_line} but is not complete; lines are missing "
                 "at the end (truncated file or card)",
                 source=source,
             ) from None
         raise
 
 
-def _fast_decode(data_lines: list[tuple[int, str]]) -> str | None:
-    """Canonical files (as written by ``to_text``): all full lines checked at once."""
-    body = [line for _, line in data_lines]
-    if len(body) < 2:
-        return None
-    first = body[0]
-    width = len(first.split(" ", 1)[0])
-    groups = CHARS_PER_LINE // GROUP
-    line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS
-    full = body[:-1]
-    if any(len(line) != line_len for line in full):
-        return None
+def _fast_decode(raw: bytes) -> tuple[bytes, int] | None:
+    """Canonical files (as written by ``encode_text``): all full lines checked at once.
+
+    Returns None whenever anything is unusual; the line-by-line path then finds and names it.
+    """
     try:
-        grid = np.frombuffer("\n".join(full).encode("ascii") + b"\n", dtype=np.uint8)
-    except UnicodeEncodeError:
+        start, first_line = _header_end(raw, None)
+    except ShareFormatError:
         return None
-    grid = grid.reshape(len(full), line_len + 1)
-    digits = grid[:, :width].astype(np.int64) - 48
-    if (digits < 0).any() or (digits > 9).any():
+    body = raw[start:]
+    if not body.endswith(b"\n"):
         return None
-    numbers = (digits * (10 ** np.arange(width - 1, -1, -1))).sum(axis=1)
+    last_start = body.rfind(b"\n", 0, len(body) - 1) + 1
+    full, last = body[:last_start], body[last_start:-1]
+    width = full.find(b" ")
+    groups = CHARS_PER_LINE // GROUP
+    line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
+    if width < 2 or not full or len(full) % line_len:
+        return None
+    grid = np.frombuffer(full, dtype=np.uint8).reshape(-1, line_len)
+    count = grid.shape[0]
     cols = [width + 2 + g * (GROUP + 1) + i for g in range(groups) for i in range(GROUP)]
-    chars = grid[:, cols]
-    values = _values(chars)
-    checks = grid[:, line_len - CHECK_CHARS : line_len]
-    if (
-        not np.array_equal(numbers, np.arange(1, len(full) + 1))
-        or (values == 255).any()
-        or not np.array_equal(_check_text(_checks(numbers.astype(np.uint32), values)), checks)
-    ):
-        return None  # let the line-by-line path find and name the problem
-    last = _clean_line(len(full) + 1, data_lines[-1][1], None, data_lines[-1][0])
-    return chars.tobytes().decode("ascii") + last
+    chars = np.empty((count, CHARS_PER_LINE), dtype=np.uint8)
+    for lo in range(0, count, _LINES_PER_CHUNK):
+        rows = grid[lo : lo + _LINES_PER_CHUNK]
+        numbers = np.arange(lo + 1, lo + rows.shape[0] + 1, dtype=np.uint32)
+        expected = np.empty((rows.shape[0], width), dtype=np.uint8)
+        for i in range(width):
+            expected[:, width - 1 - i] = 48 + (numbers // np.uint32(10**i)) % np.uint32(10)
+        block = chars[lo : lo + rows.shape[0]]
+        block[:] = rows[:, cols]
+        values = _values(block)
+        if (
+            not np.array_equal(rows[:, :width], expected)
+            or (rows[:, -1] != 10).any()
+            or (values == 255).any()
+            or not np.array_equal(_check_text(_checks(numbers, values)), rows[:, line_len - 1 - CHECK_CHARS : -1])
+        ):
+            return None
+    try:
+        tail = _clean_line(count + 1, last.decode("ascii"), None, first_line + count)
+    except (ShareFormatError, UnicodeDecodeError):
+        return None
+    return chars.tobytes() + tail.encode("ascii"), first_line + count
 
 
 def line_check_error(line: str, expected: int) -> str | None:
@@ -267,7 +309,22 @@ def line_check_error(line: str, expected: int) -> str | None:
     return None
 
 
-def _slow_decode(data_lines: list[tuple[int, str]], source: str | None) -> str:
+def _slow_decode(raw: bytes, source: str | None) -> tuple[bytes, int]:
+    start, first_line = _header_end(raw, source)
+    try:
+        text = raw[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ShareFormatError(
+            "the file is not text; give a share .txt file, a card .pdf or a photo of a card",
+            source=source,
+        ) from None
+    data_lines = [
+        (i, line)
+        for i, line in enumerate(text.splitlines(), first_line)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not data_lines:
+        raise ShareFormatError("the share has no data lines after its first line", source=source)
     out = []
     for expected, (file_line, line) in enumerate(data_lines, 1):
         chars = _clean_line(expected, line, source, file_line)
@@ -279,7 +336,7 @@ def _slow_decode(data_lines: list[tuple[int, str]], source: str | None) -> str:
                 line=file_line,
             )
         out.append(chars)
-    return "".join(out)
+    return "".join(out).encode("ascii"), data_lines[-1][0]
 
 
 def _clean_line(expected: int, line: str, source: str | None, file_line: int) -> str:
@@ -332,7 +389,7 @@ def _clean_line(expected: int, line: str, source: str | None, file_line: int) ->
 
 def to_qr_text(payload: SharePayload) -> str:
     """Base32 without padding: only QR alphanumeric-mode characters (STACK.md §4)."""
-    return base64.b32encode(payload.to_bytes()).rstrip(b"=").decode("ascii")
+    return base32.encode(payload.to_bytes()).decode("ascii")
 
 
 def from_qr_text(text: str, *, source: str | None = None) -> SharePayload:
@@ -342,7 +399,7 @@ def from_qr_text(text: str, *, source: str | None = None) -> SharePayload:
             "the QR code does not hold a keyceremony share (unexpected characters)", source=source
         )
     try:
-        data = base64.b32decode(chars + "=" * (-len(chars) % 8))
+        data = base32.decode(chars.encode("ascii"))
     except ValueError:
         raise ShareFormatError("the QR code's share data is cut short", source=source) from None
     return SharePayload.from_bytes(data, source=source)

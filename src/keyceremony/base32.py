@@ -1,0 +1,73 @@
+"""Unpadded RFC 4648 base32, vectorized with numpy (the stdlib codec runs at ~5 MB/s).
+
+The share text and QR forms carry payloads of up to hundreds of MiB in base32; encoding 256 MiB
+with ``base64.b32encode`` took over a minute per share. Work is done in cache-sized chunks of
+40-bit groups. Decoding rejects any character outside A-Z2-7, impossible lengths and non-zero
+padding bits, so every byte string has exactly one encoding (RFC 4648 §3.5, §6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_TAIL_CHARS = {0: 0, 1: 2, 2: 4, 3: 5, 4: 7}  # bytes in the last group -> characters
+_TAIL_BYTES = {v: k for k, v in _TAIL_CHARS.items()}
+_CHUNK = 1 << 16  # 40-bit groups per step
+ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)  # RFC 4648 §6
+VALUE = np.full(256, 255, dtype=np.uint8)  # ASCII -> 5-bit value, 255 = not base32
+VALUE[ALPHABET] = np.arange(32)
+
+
+def encode(data: bytes) -> bytes:
+    """Upper-case base32 of ``data`` without '=' padding."""
+    return ALPHABET[symbols(data)].tobytes()
+
+
+def symbols(data: bytes) -> np.ndarray:
+    """The 5-bit values (uint8) that ``encode`` writes as characters."""
+    n = len(data)
+    groups = -(-n // 5)
+    src = np.zeros(groups * 5, dtype=np.uint8)
+    src[:n] = np.frombuffer(data, dtype=np.uint8)
+    src = src.reshape(groups, 5)
+    out = np.empty((groups, 8), dtype=np.uint8)
+    for lo in range(0, groups, _CHUNK):
+        b0, b1, b2, b3, b4 = (np.ascontiguousarray(src[lo : lo + _CHUNK, i]) for i in range(5))
+        s = out[lo : lo + _CHUNK]
+        s[:, 0] = b0 >> 3
+        s[:, 1] = ((b0 & 7) << 2) | (b1 >> 6)
+        s[:, 2] = (b1 >> 1) & 31
+        s[:, 3] = ((b1 & 1) << 4) | (b2 >> 4)
+        s[:, 4] = ((b2 & 15) << 1) | (b3 >> 7)
+        s[:, 5] = (b3 >> 2) & 31
+        s[:, 6] = ((b3 & 3) << 3) | (b4 >> 5)
+        s[:, 7] = b4 & 31
+    return out.reshape(-1)[: (n // 5) * 8 + _TAIL_CHARS[n % 5]]
+
+
+def decode(text: bytes) -> bytes:
+    """Inverse of ``encode``; raises ValueError for anything not in its image."""
+    n = len(text)
+    if n % 8 not in _TAIL_BYTES:
+        raise ValueError("impossible base32 length")
+    groups = -(-n // 8)
+    chars = np.full(groups * 8, 65, dtype=np.uint8)  # pad with 'A' = 0
+    chars[:n] = np.frombuffer(text, dtype=np.uint8)
+    chars = chars.reshape(groups, 8)
+    out = np.empty((groups, 5), dtype=np.uint8)
+    for lo in range(0, groups, _CHUNK):
+        v = VALUE[chars[lo : lo + _CHUNK]]
+        if (v == 255).any():
+            raise ValueError("not a base32 character")
+        s0, s1, s2, s3, s4, s5, s6, s7 = (np.ascontiguousarray(v[:, i]) for i in range(8))
+        b = out[lo : lo + _CHUNK]
+        b[:, 0] = (s0 << 3) | (s1 >> 2)
+        b[:, 1] = (s1 << 6) | (s2 << 1) | (s3 >> 4)
+        b[:, 2] = (s3 << 4) | (s4 >> 1)
+        b[:, 3] = (s4 << 7) | (s5 << 2) | (s6 >> 3)
+        b[:, 4] = (s6 << 5) | s7
+    length = (n // 8) * 5 + _TAIL_BYTES[n % 8]
+    flat = out.reshape(-1)
+    if flat[length:].any():
+        raise ValueError("non-zero padding bits: not the canonical encoding")
+    return flat[:length].tobytes()
