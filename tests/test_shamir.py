@@ -582,13 +582,11 @@ def test_share_and_decoding_reprs_hide_the_bytes():
     assert secret.hex() not in message and "TOPSECRET" not in message
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: Share(1, 5) silently becomes 5 zero bytes (bytes(int))")
 def test_share_rejects_an_integer_as_y():
     with pytest.raises((ValueError, TypeError)):
         Share(1, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: split_many silently casts 300 to 44 (unsafe uint8 cast)")
 def test_split_many_rejects_values_outside_a_byte():
     with pytest.raises(ValueError):
         split_many(np.array([[300, 2]]), 2, 3)

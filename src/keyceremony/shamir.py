@@ -40,6 +40,8 @@ class Share:
         if type(self.x) is not int or not 1 <= self.x <= MAX_SHARES:
             raise ValueError(f"share x must be an integer in 1..255, got {self.x!r}")
         if type(self.y) is not bytes:
+            if not isinstance(self.y, (bytearray, memoryview)):
+                raise ValueError(f"share y must be bytes, got {type(self.y).__name__}")
             object.__setattr__(self, "y", bytes(self.y))  # frozen: keep an immutable copy
         if not self.y:
             raise ValueError("share y must be non-empty bytes")
@@ -64,7 +66,7 @@ class Decoding:
 
 
 def _check_parameters(threshold: int, shares: int, xs: Sequence[int] | None) -> tuple[int, ...]:
-    if not isinstance(threshold, int) or not isinstance(shares, int):
+    if type(threshold) is not int or type(shares) is not int:
         raise ValueError("threshold and shares must be integers")
     if not 1 <= threshold <= shares <= MAX_SHARES:
         raise ValueError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
@@ -361,6 +363,17 @@ def _berlekamp_welch(xs: list[int], ys: list[int], k: int) -> list[int] | None:
     return wrong if len(wrong) <= e else None
 
 
+def _as_uint8(values: np.ndarray) -> np.ndarray:
+    """A contiguous uint8 array; ValueError rather than wrap values outside 0..255."""
+    arr = np.asarray(values)
+    if arr.dtype != np.uint8:
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"expected an integer array of bytes, got dtype {arr.dtype}")
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ValueError("array values must be bytes (0..255)")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
 def split_many(
     secrets: np.ndarray,
     threshold: int,
@@ -375,7 +388,7 @@ def split_many(
     own independent random polynomials.
     """
     points = _check_parameters(threshold, shares, xs)
-    arr = np.ascontiguousarray(secrets, dtype=np.uint8)
+    arr = _as_uint8(secrets)
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError("secrets must be a non-empty (m, L) uint8 array")
     m, length = arr.shape
@@ -393,7 +406,7 @@ def combine_many(ys: np.ndarray, xs: Sequence[int]) -> np.ndarray:
 
     Like ``combine(threshold=None)`` it interpolates all rows given and checks nothing.
     """
-    arr = np.ascontiguousarray(ys, dtype=np.uint8)
+    arr = _as_uint8(ys)
     if arr.ndim != 3 or arr.shape[0] != len(xs) or arr.size == 0:
         raise ValueError("ys must be a (k, m, L) uint8 array with one x per row")
     points = [int(x) for x in xs]
