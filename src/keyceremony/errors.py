@@ -119,3 +119,131 @@ class KeyCheckMismatch(KeyCeremonyError):
 
 class CanaryMismatch(KeyCeremonyError):
     """The recovered key does not open (or sign) the canary recorded at backup."""
+
+
+# --- backup packages and key backups (backup_package.py, backup.py) -------------------------
+
+
+class PackageError(KeyCeremonyError):
+    """A backup package (package.kcb, a card's second QR code, a share file's package block)
+    cannot be used as it is. Names the file or card and, for typed text, the line."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
+        self.source = source
+        self.line = line
+        where = source or "backup package"
+        if line is not None:
+            where = f"{where}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+class PackageFormatError(PackageError):
+    """Malformed, truncated, mistyped or unknown-version backup package."""
+
+
+class PackageSignatureError(PackageError):
+    """The package's signature does not verify: it was altered, damaged or forged."""
+
+
+class PackageMismatch(KeyCeremonyError):
+    """The backup package and the cards are from different backups (different share sets)."""
+
+
+class PackageMissing(KeyCeremonyError):
+    """No backup package was given and none of the cards or share files carries one."""
+
+
+# --- canonical JSON, ceremony transcripts and the ceremony key (transcript.py, signer.py) -----
+
+
+class NonCanonicalJSON(KeyCeremonyError):
+    """Bytes that are not exactly the canonical JSON encoding of a value (docs/transcript.md §4).
+
+    ``offset`` is the first byte that differs from the canonical form, when there is one.
+    """
+
+    def __init__(self, message: str, *, offset: int | None = None):
+        self.offset = offset
+        super().__init__(message)
+
+
+class TranscriptError(KeyCeremonyError):
+    """A ceremony transcript cannot be written, resumed or read as asked."""
+
+
+class TranscriptTampered(TranscriptError):
+    """A transcript failed verification. Names the first bad entry and what is wrong with it.
+
+    ``line`` is the 1-based line of the file (``None`` when the fault is the file as a whole),
+    ``sequence`` the sequence number the entry carries (``None`` when it cannot be read), and
+    ``reason`` one word of the closed vocabulary of docs/transcript.md §9 (``signature``,
+    ``chain``, ``sequence``, ...), for programs and test vectors.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        line: int | None = None,
+        sequence: int | None = None,
+        source: str | None = None,
+    ):
+        self.reason = reason
+        self.line = line
+        self.sequence = sequence
+        self.source = source
+        self.detail = message
+        where = source or "transcript"
+        if line is not None:
+            where = f"{where}, line {line}"
+            if sequence is not None:
+                where = f"{where} (sequence {sequence})"
+        super().__init__(f"{where}: {message}")
+
+
+class TornTranscript(TranscriptTampered):
+    """The last line has no line end: writing stopped part-way (a crash, power loss, full disk).
+
+    ``good_length`` is the length of the file without the torn line; ``torn_bytes`` the length
+    of the torn line. ``TranscriptWriter.resume(..., truncate_torn=True)`` removes it.
+    """
+
+    def __init__(self, message: str, *, line: int, good_length: int, torn_bytes: int, source: str | None = None):
+        self.good_length = good_length
+        self.torn_bytes = torn_bytes
+        super().__init__(message, reason="torn", line=line, source=source)
+
+
+class TemplateViolation(TranscriptTampered):
+    """The transcript is intact, but the ceremony did not run the steps its template requires."""
+
+    def __init__(self, message: str, *, line: int | None, sequence: int | None, source: str | None = None):
+        super().__init__(message, reason="template", line=line, sequence=sequence, source=source)
+
+
+class TranscriptKeyChanged(TranscriptError):
+    """The ceremony key changed mid-transcript (a resume with a new key) and the new key's
+    fingerprint was not confirmed against an independent record (the paper log)."""
+
+    def __init__(self, message: str, *, lines: tuple[int, ...], fingerprints: tuple[bytes, ...]):
+        self.lines = lines
+        self.fingerprints = fingerprints
+        super().__init__(message)
+
+
+class TranscriptSealed(TranscriptError):
+    """The transcript is sealed: nothing can be added to it, and it cannot be resumed."""
+
+
+class TranscriptDataRefused(TranscriptError):
+    """An entry's ``data`` holds something that may be secret (by field name or by type), or a
+    value canonical JSON cannot carry. The message names the field, never its value."""
+
+    def __init__(self, message: str, *, field: str):
+        self.field = field
+        super().__init__(message)
+
+
+class SignerUnavailable(KeyCeremonyError):
+    """The ceremony key can no longer sign: it was destroyed when the ceremony was sealed."""

@@ -1,0 +1,125 @@
+"""``keyceremony transcript ...``: the command line over :mod:`keyceremony.transcript`.
+
+Registered by ``keyceremony.cli`` with :func:`add_transcript_commands`. Only ``argparse`` and
+the standard library are imported at start-up; the command imports what it needs when it runs
+(STACK.md §6). Failures are raised as :class:`~keyceremony.errors.KeyCeremonyError` and printed
+by ``keyceremony.cli.main``, which exits non-zero: for a bad transcript the message names the
+first bad line and its sequence number (docs/auditor-guide.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def add_transcript_commands(subparsers: Any) -> None:
+    """Add ``transcript verify`` to the top-level ``subparsers`` (from ``add_subparsers``)."""
+    parser = subparsers.add_parser("transcript", help="check a signed ceremony transcript")
+    actions = parser.add_subparsers(metavar="ACTION")
+    parser.set_defaults(run=lambda args: _usage(parser))
+
+    p = actions.add_parser(
+        "verify",
+        help="verify a transcript: every signature, the hash chain, the seal and the ceremony key",
+        description=(
+            "Verify a ceremony transcript and print what it records. Exits 0 only if every line "
+            "is intact, the transcript is sealed, and (with --fingerprint) it was signed by the "
+            "ceremony key whose fingerprint was recorded at the ceremony. On failure, names the "
+            "first bad line. See docs/auditor-guide.md."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="the transcript (.jsonl)")
+    p.add_argument(
+        "--fingerprint", metavar="FP",
+        help="the ceremony key's fingerprint from the paper log: 32 hex digits, or the 16 words in quotes",
+    )
+    p.add_argument(
+        "--later-fingerprint", action="append", metavar="FP", dest="later_fingerprints",
+        help="the fingerprint of a new key the transcript was resumed with, from the paper log (repeat, in order)",
+    )
+    p.add_argument(
+        "--requirements", metavar="FILE",
+        help='JSON: the steps the template requires, in order, with roles: {"steps": [{"step": "split", '
+        '"roles": {"custodian": 3}}, ...]}',
+    )
+    p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
+    p.set_defaults(run=_verify)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from keyceremony.errors import UsageError
+    from keyceremony.signer import fingerprint_words, format_fingerprint, parse_fingerprint, same_fingerprint
+    from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
+
+    def fingerprint(option: str, text: str) -> bytes:
+        try:
+            return parse_fingerprint(text)
+        except ValueError as err:
+            raise UsageError(f"{option} {text!r}: {err}") from None
+
+    expected = fingerprint("--fingerprint", args.fingerprint) if args.fingerprint else None
+    later = None
+    if args.later_fingerprints:
+        later = [fingerprint("--later-fingerprint", f) for f in args.later_fingerprints]
+    requirements = None
+    if args.requirements:
+        try:
+            requirements = TemplateRequirements.from_json(json.loads(Path(args.requirements).read_text("utf-8")))
+        except OSError as err:
+            raise UsageError(f"{args.requirements}: cannot read the requirements: {err.strerror}") from None
+        except ValueError as err:  # includes json.JSONDecodeError
+            raise UsageError(f"{args.requirements}: not valid template requirements: {err}") from None
+
+    result = verify_transcript(
+        args.file,
+        expected_fingerprint=expected,
+        later_fingerprints=later,
+        template_requirements=requirements,
+        require_sealed=not args.in_progress,
+    )
+
+    state = "sealed" if result.sealed else "NOT SEALED (in progress)"
+    print(f"{args.file}: intact and {state}; {len(result.entries)} entries, every signature and link of the hash chain verified")
+    print(f"  ceremony:  {result.ceremony_id}  {result.title}")
+    print(f"  ran:       {_time(result.started)} to {_time(result.ended)}")
+    print(f"  ceremony key fingerprint: {format_fingerprint(result.fingerprint)}")
+    print(f"    in words: {fingerprint_words(result.fingerprint)}")
+    if expected is not None:
+        print("    matches the fingerprint given")
+    else:
+        print("    NOT CHECKED: compare it with the fingerprint in the paper log, or pass --fingerprint")
+    changes = {c.line: c for c in result.key_changes}
+    for entry_line, entry in enumerate(result.entries, start=1):
+        if entry.event != RESUMED or entry.step != "ceremony":
+            continue
+        dropped = entry.data.get("dropped_bytes")
+        cut = f", {dropped} bytes of a partial line removed" if dropped else ""
+        if entry_line in changes:
+            fp = changes[entry_line].fingerprint
+            confirmed = later is not None and any(same_fingerprint(fp, f) for f in later)
+            print(f"  resumed on line {entry_line} with a NEW key{cut}: {format_fingerprint(fp)}")
+            print(f"    in words: {fingerprint_words(fp)}")
+            print("    matches the --later-fingerprint given" if confirmed else "    NOT CHECKED against the paper log")
+        else:
+            print(f"  resumed on line {entry_line} with the same key{cut}")
+    print(f"  steps:     {', '.join(result.steps) or '(none)'}")
+    if requirements is not None:
+        print(f"  template:  all {len(requirements.steps)} required steps ran in order, with the required roles")
+    print("  people:")
+    for actor in result.actors:
+        print(f"    {actor.name} ({actor.role})")
+    return 0
+
+
+def _time(moment: Any) -> str:
+    from keyceremony.transcript import format_time
+
+    return format_time(moment)
