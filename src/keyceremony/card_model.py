@@ -16,6 +16,9 @@ Example::
         created="2025-03-14", qr_text="KC1:MFRGG...", text_lines=("01 MFRGG ...",),
         fingerprint="3F2A 9C01 77B4 E0D5", fingerprint_words=("apple", ...),
         key_check_value=None, instructions=standard_instructions(3), paper="a4")
+
+A card of a key backup also carries the backup package (``package_qr_text``, not secret) as a
+second, smaller QR code, and the key's check value.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "QR_ALPHANUMERIC",
     "PAPER_SIZES",
     "CardContent",
+    "backup_instructions",
     "first_non_qr_alphanumeric",
     "standard_instructions",
 ]
@@ -42,6 +46,7 @@ PAPER_SIZES = ("a4", "letter")
 MAX_TEXT_LINES = 16
 MAX_TEXT_LINE_CHARS = 48
 MAX_QR_CHARS = 1200  # version 27 at EC level Q; a 200-byte share is about 330 characters (v13)
+MAX_PACKAGE_QR_CHARS = 1000  # version 25 at level Q; an AES-256 backup package is about 440 (v16)
 MAX_INSTRUCTIONS = 8
 MAX_INSTRUCTION_CHARS = 320
 MAX_INSTRUCTIONS_TOTAL_CHARS = 1500  # standard_instructions() is about 920
@@ -88,6 +93,20 @@ def standard_instructions(threshold: int) -> tuple[str, ...]:
     )
 
 
+def backup_instructions(threshold: int) -> tuple[str, ...]:
+    """The instructions on a card of a key backup: as :func:`standard_instructions`, but the
+    key is recovered with ``keyceremony recover``, which also reads the backup package."""
+    standard = standard_instructions(threshold)
+    return standard[:4] + (
+        "To recover the key, bring this card, still sealed, to a recovery ceremony. There the "
+        "operator reads it with `keyceremony recover`, which scans both QR codes (the small one "
+        "is the backup package, which is not secret) or reads the share files.",
+        "To rehearse a recovery without touching the key, the operator runs `keyceremony "
+        "recover --drill`. To check this card alone, run `keyceremony verify-share`; the "
+        "fingerprint and words it shows must match the ones printed here.",
+    )
+
+
 def _check_text(name: str, value: object, *, max_chars: int = MAX_FIELD_CHARS,
                 allow_empty: bool = False) -> None:
     if not isinstance(value, str):
@@ -123,6 +142,7 @@ class CardContent:
     key_check_value: str | None
     instructions: tuple[str, ...]
     paper: str = "a4"
+    package_qr_text: str | None = None  # the backup package (docs/backup-package.md), not secret
 
     def __post_init__(self) -> None:
         _check_text("title", self.title)
@@ -162,6 +182,17 @@ class CardContent:
             raise ValueError(
                 f"qr_text character {bad} ({self.qr_text[bad]!r}) is not in the QR alphanumeric "
                 "set 0-9 A-Z space $ % * + - . / :")
+
+        if self.package_qr_text is not None:
+            if not isinstance(self.package_qr_text, str) or not self.package_qr_text:
+                raise ValueError("package_qr_text must be a non-empty str or None")
+            if len(self.package_qr_text) > MAX_PACKAGE_QR_CHARS:
+                raise ValueError(f"package_qr_text is {len(self.package_qr_text)} characters; "
+                                 f"at most {MAX_PACKAGE_QR_CHARS}")
+            bad = first_non_qr_alphanumeric(self.package_qr_text)
+            if bad is not None:
+                raise ValueError(f"package_qr_text character {bad} ({self.package_qr_text[bad]!r}) "
+                                 "is not in the QR alphanumeric set")
 
         self._check_tuple("text_lines", self.text_lines, 1, MAX_TEXT_LINES)
         for i, line in enumerate(self.text_lines):

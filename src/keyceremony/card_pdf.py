@@ -11,6 +11,14 @@ Layout, top to bottom (all inside 13 mm margins, so any printer can print it):
 4. when there is room, lines to write on by hand at sealing time (bag number, date, signatures);
 5. a footer line.
 
+A card of a key backup (``card.package_qr_text`` set) also shows the backup package, which is not
+secret, as a second, smaller QR code labelled as such: under the typeable form, or beside it with
+the instructions below both, whichever fits at the larger type. Its share code is drawn at 76 mm
+(about 1 mm per module) to make room. Every card ``keyceremony backup`` can make fits, down to
+64-character labels and custodians and a P-256 package on US Letter
+(tests/test_backup_cards.py); a package card whose other fields are all near their limits may
+not, and then ``render_card_pdf`` raises ``ValueError``.
+
 Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
 on one page of A4 or US Letter. Only the 14 standard PDF fonts are used (nothing embedded), so
 text must be printable in Windows-1252.
@@ -21,6 +29,7 @@ so identical input gives identical bytes (sample cards are checked byte for byte
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -43,6 +52,7 @@ _PAGE_SIZES = {"a4": A4, "letter": LETTER}
 
 MARGIN = 13 * mm
 QR_BLOCK = 88 * mm  # symbol plus the 4-module quiet zone on each side
+BACKUP_QR_BLOCK = 76 * mm  # the share's code on a card that also carries the backup package
 QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 §6.3.8
 BAND_HEIGHT = 21 * mm
 GAP = 6 * mm
@@ -51,6 +61,12 @@ FOOTER_HEIGHT = 7 * mm
 MIN_INSTRUCTION_COLUMN = 70 * mm
 SIGN_OFF_HEIGHT = 11 * mm
 CODE_PAD = 3.5 * mm
+# The backup package's QR code: as large as fits, but never under 0.4 mm per module, so it reads
+# back at 150 dpi (2.4 px per module) and from a flatbed scan or a phone photo of the page.
+PACKAGE_QR_SIZES = (56 * mm, 52 * mm, 48 * mm, 44 * mm, 40 * mm, 36 * mm)
+PACKAGE_MIN_MODULE = 0.4 * mm
+PACKAGE_TEXT_SIZE = 7.5
+PACKAGE_TEXT_MIN_WIDTH = 32 * mm  # narrower than this, the text goes under the package's code
 
 INK = HexColor("#111827")
 MUTED = HexColor("#4B5563")
@@ -101,6 +117,7 @@ def render_card_pdf(card: CardContent) -> bytes:
     """
     _check_printable(card)
     matrix = qr_matrix(card.qr_text)
+    package = _package_matrix(card.package_qr_text) if card.package_qr_text is not None else None
     page_w, page_h = _PAGE_SIZES[card.paper]
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(page_w, page_h), invariant=1, pageCompression=1)
@@ -114,20 +131,25 @@ def render_card_pdf(card: CardContent) -> bytes:
     top = page_h - MARGIN
 
     bottom = MARGIN + FOOTER_HEIGHT + 3 * mm
-    details_x = left + QR_BLOCK + COLUMN_GAP
+    qr_block = QR_BLOCK if package is None else BACKUP_QR_BLOCK  # v13: still ~1 mm per module
+    details_x = left + qr_block + COLUMN_GAP
     qr_top = top - BAND_HEIGHT - GAP
-    caption_y = qr_top - QR_BLOCK - 3.6 * mm
+    caption_y = qr_top - qr_block - 3.6 * mm
     details, lower_top, lower = _plan_page(card, right - details_x, width,
-                                           caption_y - 1.5 * mm, qr_top, bottom)
+                                           caption_y - 1.5 * mm, qr_top, bottom,
+                                           _package_sizes(package))
 
     _draw_band(c, card, left, top, width)
-    _draw_qr(c, matrix, left, qr_top, QR_BLOCK)
+    _draw_qr(c, matrix, left, qr_top, qr_block)
     c.setFont("Helvetica", 7)
     c.setFillColor(MUTED)
-    c.drawCentredString(left + QR_BLOCK / 2, caption_y,
-                        "Scan only at a recovery ceremony:  keyceremony combine")
+    command = "keyceremony recover" if package is not None else "keyceremony combine"
+    c.drawCentredString(left + qr_block / 2, caption_y,
+                        f"Scan only at a recovery ceremony:  {command}")
     _draw_details(c, details, details_x, qr_top, right - details_x)
     _draw_lower(c, card, lower, left, lower_top)
+    if package is not None:
+        _draw_package(c, package, lower, left, lower_top)
     if lower_top - lower.height - bottom >= SIGN_OFF_HEIGHT + GAP:
         _draw_sign_off(c, left, bottom, width)
     _draw_footer(c, card, left, width)
@@ -260,6 +282,33 @@ def _draw_field(c: Canvas, f: _Field, x: float, top: float) -> None:
 
 
 @dataclass(frozen=True)
+class _PackagePlan:
+    """The backup package block: heading, QR code, and what it is, beside the code or under it."""
+
+    size: float  # the QR code with its quiet zone
+    width: float
+    text: tuple[Paragraph, ...]
+
+    @property
+    def text_beside(self) -> bool:
+        return self.width - self.size - 4 * mm >= PACKAGE_TEXT_MIN_WIDTH
+
+    @property
+    def text_width(self) -> float:
+        return self.width - self.size - 4 * mm if self.text_beside else self.width
+
+    @property
+    def text_height(self) -> float:
+        return sum(p.wrap(self.text_width, 10_000)[1] + p.style.spaceAfter for p in self.text)
+
+    @property
+    def height(self) -> float:
+        body = (max(self.size, self.text_height) if self.text_beside
+                else self.size + 2 * mm + self.text_height)
+        return _section_heading_height() + body
+
+
+@dataclass(frozen=True)
 class _LowerPlan:
     side_by_side: bool
     code_size: float
@@ -268,34 +317,76 @@ class _LowerPlan:
     instructions: list[Paragraph]
     instructions_width: float
     instructions_height: float  # heading included
+    package: _PackagePlan | None = None
+    package_beside_code: bool = False  # else under the code (instructions beside or under both)
 
     @property
     def height(self) -> float:
+        if self.package is None:
+            if self.side_by_side:
+                return max(self.code_height, self.instructions_height)
+            return self.code_height + GAP + self.instructions_height
+        if self.side_by_side:  # package under the code, instructions in the right column
+            return max(self.code_height + GAP + self.package.height, self.instructions_height)
+        if self.package_beside_code:  # instructions under both
+            return max(self.code_height, self.package.height) + GAP + self.instructions_height
+        return self.code_height + GAP + self.package.height + GAP + self.instructions_height
+
+    @property
+    def instructions_top(self) -> float:
+        """Distance from the top of the lower part to the instructions' heading."""
         if self.side_by_side:
-            return max(self.code_height, self.instructions_height)
-        return self.code_height + GAP + self.instructions_height
+            return 0.0
+        if self.package is None:
+            return self.code_height + GAP
+        if self.package_beside_code:
+            return max(self.code_height, self.package.height) + GAP
+        return self.code_height + GAP + self.package.height + GAP
 
 
 def _plan_page(card: CardContent, details_width: float, width: float, qr_bottom: float,
-               top: float, bottom: float) -> tuple[list[_Row], float, _LowerPlan]:
-    """Choose type sizes: the typeable lines stay as large as possible, details shrink first.
+               top: float, bottom: float, package_sizes: tuple[float, ...] = (0.0,),
+               ) -> tuple[list[_Row], float, _LowerPlan]:
+    """Choose type sizes: the typeable lines stay as large as possible, details shrink first;
+    at each type size the backup package's QR code (if any) is as large as fits.
 
     Returns the details rows, the top of the lower part and its plan. Raises ``ValueError`` if
     nothing fits (CardContent's limits are chosen so that this does not happen).
     """
     for code_size, text_size in _SIZE_STEPS:
-        for details_scale in _DETAILS_SCALES:
-            details = _details(card, details_width, details_scale)
-            lower_top = min(qr_bottom, top - _details_height(details)) - GAP
-            lower = _plan_lower(card, width, lower_top - bottom, code_size, text_size)
-            if lower is not None:
-                return details, lower_top, lower
+        for package_size in package_sizes:
+            for details_scale in _DETAILS_SCALES:
+                details = _details(card, details_width, details_scale)
+                lower_top = min(qr_bottom, top - _details_height(details)) - GAP
+                lower = _plan_lower(card, width, lower_top - bottom, code_size, text_size,
+                                    package_size)
+                if lower is not None:
+                    return details, lower_top, lower
     raise ValueError("the card's details, text lines and instructions do not fit on one page")
 
 
+@functools.lru_cache(maxsize=4)
+def _package_matrix(text: str) -> list[list[bool]]:
+    """The package's QR code is the same on every card of a backup: build it once (~0.1 s)."""
+    return qr_matrix(text)
+
+
+def _package_sizes(matrix: list[list[bool]] | None) -> tuple[float, ...]:
+    """Sizes to try for the package's QR code, largest first; (0,) when there is none."""
+    if matrix is None:
+        return (0.0,)
+    smallest = (len(matrix) + 2 * QUIET_ZONE_MODULES) * PACKAGE_MIN_MODULE
+    return tuple(s for s in PACKAGE_QR_SIZES if s > smallest) + (smallest,)
+
+
 def _plan_lower(card: CardContent, width: float, available: float, code_size: float,
-                text_size: float) -> _LowerPlan | None:
-    """The typeable form and instructions at these sizes, if they fit in *available*."""
+                text_size: float, package_size: float = 0.0) -> _LowerPlan | None:
+    """The typeable form and instructions (and the package block) at these sizes, if they fit
+    in *available*.
+
+    Arrangements, in order: instructions beside the typeable form (the package block under the
+    form); the package block beside the form and the instructions under both; all stacked.
+    """
     longest = max(len(line) for line in card.text_lines)
     heading = _section_heading_height()
     code_w = longest * 0.6 * code_size + 2 * CODE_PAD  # Courier advances 600/1000 em
@@ -303,13 +394,23 @@ def _plan_lower(card: CardContent, width: float, available: float, code_size: fl
         return None
     code_h = heading + _code_box_height(card, code_size)
     side_w = width - code_w - COLUMN_GAP
+    text = _package_paragraphs(card) if package_size else ()
     if side_w >= MIN_INSTRUCTION_COLUMN:
-        paras, instr_h = _instruction_paragraphs(card, text_size, side_w)
-        plan = _LowerPlan(True, code_size, code_w, code_h, paras, side_w, heading + instr_h)
+        package = _PackagePlan(package_size, code_w, text) if package_size else None
+        if package is None or package.width >= package.size:
+            paras, instr_h = _instruction_paragraphs(card, text_size, side_w)
+            plan = _LowerPlan(True, code_size, code_w, code_h, paras, side_w, heading + instr_h,
+                              package)
+            if plan.height <= available:
+                return plan
+    paras, instr_h = _instruction_paragraphs(card, text_size, width)
+    if package_size and side_w >= package_size:
+        plan = _LowerPlan(False, code_size, code_w, code_h, paras, width, heading + instr_h,
+                          _PackagePlan(package_size, side_w, text), package_beside_code=True)
         if plan.height <= available:
             return plan
-    paras, instr_h = _instruction_paragraphs(card, text_size, width)
-    plan = _LowerPlan(False, code_size, width, code_h, paras, width, heading + instr_h)
+    package = _PackagePlan(package_size, width, text) if package_size else None
+    plan = _LowerPlan(False, code_size, width, code_h, paras, width, heading + instr_h, package)
     if plan.height <= available:
         return plan
     return None
@@ -321,8 +422,47 @@ def _draw_lower(c: Canvas, card: CardContent, plan: _LowerPlan, x: float, top: f
         _draw_instructions(c, plan.instructions, x + plan.code_width + COLUMN_GAP, top,
                            plan.instructions_width)
     else:
-        _draw_instructions(c, plan.instructions, x, top - plan.code_height - GAP,
+        _draw_instructions(c, plan.instructions, x, top - plan.instructions_top,
                            plan.instructions_width)
+
+
+def _package_paragraphs(card: CardContent) -> tuple[Paragraph, ...]:
+    """What the package's QR code is, beside it (the same on every card of the set)."""
+    style = ParagraphStyle("package", fontName="Helvetica", fontSize=PACKAGE_TEXT_SIZE,
+                           leading=PACKAGE_TEXT_SIZE * 1.3, textColor=INK,
+                           spaceAfter=PACKAGE_TEXT_SIZE * 0.5)
+    shares = "one share" if card.threshold == 1 else f"{card.threshold} shares"
+    return (
+        Paragraph("<b>Not secret.</b> " + _markup(
+            "The wrapped key, its check value and canary, signed with this set's key. On its "
+            f"own it cannot recover the key; it needs {shares}."), style),
+        Paragraph(_markup(
+            "`keyceremony recover` reads it from any card of the set. The file package.kcb and "
+            "every share file of the backup hold the same package."), style),
+    )
+
+
+def _draw_package(c: Canvas, matrix: list[list[bool]], plan: _LowerPlan, x: float,
+                  top: float) -> None:
+    """The backup package block: heading, QR code, and what it is beside or under it."""
+    package = plan.package
+    assert package is not None
+    if plan.package_beside_code:
+        x += plan.code_width + COLUMN_GAP
+    else:
+        top -= plan.code_height + GAP
+    _draw_section_heading(c, "Backup package", x, top, package.width,
+                          "not secret \u00b7 same on every card")
+    y = top - _section_heading_height()
+    _draw_qr(c, matrix, x, y, package.size)
+    if package.text_beside:
+        text_x = x + package.size + 4 * mm
+    else:
+        text_x, y = x, y - package.size - 2 * mm
+    for p in package.text:
+        _, h = p.wrap(package.text_width, 10_000)
+        p.drawOn(c, text_x, y - h)
+        y -= h + p.style.spaceAfter
 
 
 def _section_heading_height() -> float:

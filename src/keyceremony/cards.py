@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from keyceremony import share_text
-from keyceremony.card_model import CardContent, standard_instructions
+from keyceremony.backup_package import BackupPackage, format_kcv
+from keyceremony.card_model import CardContent, backup_instructions, standard_instructions
 from keyceremony.errors import KeyCeremonyError
 from keyceremony.pgp_words import to_words
 from keyceremony.share_payload import SharePayload
@@ -34,9 +35,17 @@ def card_content(
     custodian: str | None = None,
     paper: str = "a4",
     key_check_value: str | None = None,
+    package: BackupPackage | None = None,
 ) -> CardContent:
-    """What the card of ``payload`` says (docs/share-cards.md §2)."""
+    """What the card of ``payload`` says (docs/share-cards.md §2).
+
+    With ``package`` (a key backup, docs/backup-package.md) the card also carries the backup
+    package as a second QR code, the key's check value, and says to recover with
+    ``keyceremony recover``.
+    """
     fp = payload.fingerprint()
+    if package is not None and key_check_value is None:
+        key_check_value = format_kcv(package.key_check_value)
     lines = share_text.to_text(payload).splitlines()[1:]
     return CardContent(
         title="keyceremony share card",
@@ -52,8 +61,9 @@ def card_content(
         fingerprint=format_fingerprint(fp),
         fingerprint_words=tuple(to_words(fp)),
         key_check_value=key_check_value,
-        instructions=standard_instructions(payload.threshold),
+        instructions=(standard_instructions if package is None else backup_instructions)(payload.threshold),
         paper=paper,
+        package_qr_text=package.to_qr_text() if package is not None else None,
     )
 
 
@@ -71,8 +81,13 @@ def render_card(payload: SharePayload, **kwargs: object) -> bytes:
     return render_card_pdf(card_content(payload, **kwargs))  # type: ignore[arg-type]
 
 
-def verify_card_pdf(pdf: bytes, payload: SharePayload, *, name: str) -> CardCheck:
-    """Render ``pdf`` to pixels, decode its QR code and parse its text; raise unless both match."""
+def verify_card_pdf(
+    pdf: bytes, payload: SharePayload, *, name: str, package: BackupPackage | None = None
+) -> CardCheck:
+    """Render ``pdf`` to pixels, decode its QR code(s) and parse its text; raise unless all match.
+
+    With ``package`` the card must carry exactly two codes: the share, and the backup package.
+    """
     from keyceremony.qrscan import decode_qr
     from keyceremony.raster import render_pdf
 
@@ -82,11 +97,20 @@ def verify_card_pdf(pdf: bytes, payload: SharePayload, *, name: str) -> CardChec
     texts = [text for page in pages for text in decode_qr(page)]
     t2 = time.perf_counter()
     want = payload.to_bytes()
-    if len(pages) != 1 or len(texts) != 1:
+    codes = 1 if package is None else 2
+    if len(pages) != 1 or len(texts) != codes:
         raise CardReadbackError(
-            f"{name}: expected one page with one QR code, found {len(pages)} page(s) and "
+            f"{name}: expected one page with {codes} QR code(s), found {len(pages)} page(s) and "
             f"{len(texts)} code(s); the card was not printed correctly, do not hand it over"
         )
+    if package is not None:
+        package_texts = [t for t in texts if t == package.to_qr_text()]
+        if len(package_texts) != 1:
+            raise CardReadbackError(
+                f"{name}: the backup package's QR code does not read back to the package; do "
+                "not hand the card over"
+            )
+        texts = [t for t in texts if t != package_texts[0]]
     if share_text.from_qr_text(texts[0], source=name).to_bytes() != want:
         raise CardReadbackError(f"{name}: the QR code reads back to a different share; do not hand it over")
     typed = share_text.HEADER + "\n" + "\n".join(card_content(payload).text_lines) + "\n"
@@ -102,10 +126,12 @@ def write_cards(
     custodians: Sequence[str] = (),
     paper: str = "a4",
     write=None,
+    package: BackupPackage | None = None,
 ) -> list[CardCheck]:
     """Write card-<x>.pdf for every share and verify each one as written.
 
-    ``custodians`` name the holders of shares 1, 2, ... in order (fewer is fine).
+    ``custodians`` name the holders of shares 1, 2, ... in order (fewer is fine). ``package``:
+    every card also carries this backup package (and its key check value).
     ``write(path, data)`` stores a file (default: plain write); raises CardReadbackError.
     """
     if len(custodians) > len(payloads):
@@ -114,9 +140,9 @@ def write_cards(
     for i, payload in enumerate(payloads):
         custodian = custodians[i] if i < len(custodians) else None
         path = out_dir / f"card-{payload.x}.pdf"
-        pdf = render_card(payload, custodian=custodian, paper=paper)
+        pdf = render_card(payload, custodian=custodian, paper=paper, package=package)
         (write or _write)(path, pdf)
-        checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path)))
+        checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path), package=package))
     return checks
 
 

@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SHARE", help="a share .txt file, card PDF or image")
     p.add_argument("--fingerprint", metavar="HEX", help="the set fingerprint recorded at the ceremony")
     p.set_defaults(run=_verify_share)
+
+    from keyceremony.cli_keys import add_key_commands  # backup, recover (standard library at import)
+    from keyceremony.cli_transcript import add_transcript_commands  # transcript verify
+
+    add_key_commands(sub)
+    add_transcript_commands(sub)
     return parser
 
 
@@ -155,7 +161,7 @@ def _split(args: argparse.Namespace) -> int:
     for target, payload in zip(targets, payloads):
         progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
         comments = _share_comments(payload, fingerprint)
-        _write_private(target, share_text.to_text(payload, comments).encode("ascii"))
+        _write_private(target, share_text.encode_text(payload, comments))
     checks = []
     if args.cards:
         from keyceremony.cards import write_cards
@@ -277,8 +283,10 @@ def _type_shares():
         number = len(typed) + 1
         lines: list[str] = []
         while True:
+            # The prompt goes to stderr: with --out - stdout carries only the secret.
+            print(f"share #{number}, line {len(lines) + 1:02d}: ", end="", file=sys.stderr, flush=True)
             try:
-                line = input(f"share #{number}, line {len(lines) + 1:02d}: ")
+                line = input()
             except EOFError:
                 line = ""
             if not line.strip():

@@ -1,4 +1,5 @@
-"""`make demo`: a throwaway 256-bit key split 3-of-5 onto signed cards, then recovered.
+"""`make demo`: a throwaway 256-bit key split 3-of-5 onto signed cards, then recovered; then a
+fresh key generated in an HSM token (SoftHSM2), backed up onto cards, and a drill from 3 cards.
 
 Every claim printed is checked just before it is printed; a failed check stops the demo with a
 non-zero exit. Nothing secret is printed: the key is named by a SHA-256 fingerprint only.
@@ -118,9 +119,100 @@ def main(argv: list[str] | None = None) -> int:
     _say("the core finds a wrong share among 5 by Reed-Solomon decoding (Berlekamp-Welch) and names it")
 
     key[:] = bytes(32)
-    print(f"\nDone in {time.perf_counter() - start:.1f} s. The demo key was wiped from memory; the cards in")
-    print(f"{out} are of a throwaway key: look at them, then delete the folder.")
+    _backup_demo(out / "backup")
+    print(f"\nDone in {time.perf_counter() - start:.1f} s. The demo keys were wiped from memory; the cards in")
+    print(f"{out} are of throwaway keys: look at them, then delete the folder.")
     return 0
+
+
+def _backup_demo(out: Path) -> None:
+    """Part 2: a fresh key backed up from an HSM token (SoftHSM2 in a private temporary
+    directory, or the software back end without it) onto cards, then a drill from 3 cards."""
+    import secrets
+    import shutil
+    import subprocess
+
+    from keyceremony.backup import gather_recovery_inputs, generate_and_back_up, recover_backup, write_backup
+    from keyceremony.backup_package import format_kcv
+    from keyceremony.errors import PackageSignatureError, ThresholdNotMet
+    from keyceremony.keys.model import KeyAlgorithm
+
+    module = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+    hsm_dir = None
+    if shutil.which("softhsm2-util") and Path(module).exists():
+        hsm_dir = Path(tempfile.mkdtemp(prefix="keyceremony-demo-softhsm-"))
+        (hsm_dir / "tokens").mkdir()
+        conf = hsm_dir / "softhsm2.conf"
+        conf.write_text(f"directories.tokendir = {hsm_dir / 'tokens'}\nobjectstore.backend = file\n"
+                        "log.level = ERROR\nslots.removable = false\n")
+        os.environ["SOFTHSM2_CONF"] = str(conf)  # before the module is loaded (STACK.md §1)
+        pin = secrets.token_hex(4)
+        for token in ("demo-root", "demo-recovery"):
+            subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", token, "--so-pin",
+                            secrets.token_hex(4), "--pin", pin], check=True, capture_output=True)
+        from keyceremony.keys.pkcs11_backend import Pkcs11Backend
+
+        def open_store(token: str):
+            return Pkcs11Backend(module, token, pin)
+
+        where = "SoftHSM2 token 'demo-root' (a private token in a temporary folder)"
+    else:
+        from keyceremony.keys.soft import SoftBackend
+
+        def open_store(token: str):
+            return SoftBackend()
+
+        where = "the software back end (SoftHSM2 is not installed)"
+    try:
+        print(f"\nPart 2: an HSM key backed up onto cards, then a recovery drill, in {where}\n")
+        t0 = time.perf_counter()
+        custodians = ["Alice Ng", "Bongani Dube", "Chen Wei", "Dana Levi", "Emeka Obi"]
+        with open_store("demo-root") as hsm:
+            backup = generate_and_back_up(
+                hsm, "demo-kek", KeyAlgorithm.AES256, 3, 5,
+                then=lambda b: write_backup(b, out, custodians=custodians),
+            )  # fmt: skip
+        package = backup.package
+        t_backup = time.perf_counter() - t0
+        kcv = format_kcv(package.key_check_value)
+        print(f"Key 'demo-kek' (AES-256) generated inside the token: sensitive, exportable only wrapped;")
+        print(f"  key check value {kcv}. A fresh 256-bit wrapping key wrapped it (RFC 5649), was split 3-of-5")
+        print("  onto cards and wiped; the backup package is signed by the cards' own set key.")
+        print(f"Files ({t_backup:.1f} s with the cards, each read back): {out}/package.kcb, share-1..5.txt, card-1..5.pdf\n")
+        print("What the drill proved:")
+
+        t1 = time.perf_counter()
+        cards = [str(out / f"card-{x}.pdf") for x in (2, 4, 5)]
+        with gather_recovery_inputs(cards) as inputs, open_store("demo-recovery") as scratch:
+            before = scratch.count_objects("demo-kek")
+            target = "token 'demo-recovery'" if hsm_dir else "the software key store"
+            report = recover_backup(scratch, inputs, drill=True, target=target, started=t1)
+            after = scratch.count_objects("demo-kek")
+        if report.key_check_value != package.key_check_value or before != after:
+            raise SystemExit("demo FAILED: the drill")
+        _say("3 of the 5 cards alone (cards 2, 4 and 5; no package file, no share files) rebuilt the "
+             "wrapping key, and each carries the signed backup package")
+        _say(f"the key was unwrapped into {target} as a session copy; its check value {kcv} matches")
+        _say(f"the AES-GCM canary decrypted inside {target}: OK; then the copy was deleted, nothing kept")
+        _say(f"shares used: {', '.join(Path(u.split(' (')[0]).name for u in report.shares_used)} "
+             f"({report.seconds:.1f} s)")
+        try:
+            gather_recovery_inputs(cards[:2])
+            raise SystemExit("demo FAILED: 2 cards were accepted")
+        except ThresholdNotMet:
+            _say("2 cards are refused as too few, before any token is touched")
+        forged = out / "forged-package.kcb"
+        forged.write_bytes(replace(package, key_check_value="000000").to_bytes())
+        try:
+            gather_recovery_inputs(cards, package_path=str(forged))
+            raise SystemExit("demo FAILED: a forged package was accepted")
+        except PackageSignatureError:
+            _say("a backup package altered after the ceremony fails its signature and is refused")
+        forged.unlink()
+        print("\n" + report.to_text())
+    finally:
+        if hsm_dir is not None:
+            shutil.rmtree(hsm_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,21 @@
 
 Text files are parsed here; PDFs and images are decoded by the scanning layer (scan_sources),
 imported only when one is given, so reading text shares stays light.
+
+A key backup's cards and share files also carry its backup package (docs/backup-package.md):
+a second QR code on the card, a ``keyceremony backup package v1`` block after the share's lines
+in the share file, or the binary ``package.kcb``. ``read_shares`` skips the package;
+``read_payloads`` returns both kinds, told apart by their magic ("KCS" share, "KCB" package).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from keyceremony.errors import ScanError, ShareFormatError, UsageError
+from keyceremony import backup_package
+from keyceremony.backup_package import BackupPackage
+from keyceremony.errors import KeyCeremonyError, ScanError, ShareFormatError, UsageError
 from keyceremony.share_payload import SharePayload
 from keyceremony.share_text import from_qr_text, from_text
 
@@ -27,7 +35,7 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
     if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
         from keyceremony.scan_sources import read_qr_texts
 
-        texts = read_qr_texts(p)
+        texts = [t for t in read_qr_texts(p) if not backup_package.is_package_qr_text(t)]
         shares = []
         for i, text in enumerate(texts, 1):
             source = name if len(texts) == 1 else f"{name} (code {i})"
@@ -46,4 +54,92 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
             "this file is not text; give a share .txt file, a card .pdf or a photo of a card",
             source=name,
         ) from None
-    return [(name, from_text(text, source=name))]
+    return [(name, from_text(_share_block(text), source=name))]
+
+
+# --- shares and backup packages together ------------------------------------------------------
+
+
+@dataclass
+class SourceContents:
+    """What one file holds: shares, backup packages, and what could not be read in it."""
+
+    shares: list[tuple[str, SharePayload]] = field(default_factory=list)
+    packages: list[tuple[str, BackupPackage]] = field(default_factory=list)
+    problems: list[KeyCeremonyError] = field(default_factory=list)
+
+
+def read_payloads(path: str) -> SourceContents:
+    """Shares and backup packages in one source: a share or package text file (a share file may
+    carry a package block after its lines), the binary ``package.kcb``, a card PDF or an image.
+
+    A package that cannot be read beside a good share is reported in ``problems`` (the share is
+    still usable, and other cards carry the package); a source with nothing usable raises.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{path}: no such file; check the path")
+    if p.is_dir():
+        raise UsageError(f"{path}: is a folder; name the files in it (for example {path}/package.kcb)")
+    out = SourceContents()
+    suffix = p.suffix.lower()
+    if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+        from keyceremony.scan_sources import read_qr_texts
+
+        texts = read_qr_texts(p)
+        share_texts = [t for t in texts if not backup_package.is_package_qr_text(t)]
+        for i, text in enumerate(share_texts, 1):
+            source = path if len(share_texts) == 1 else f"{path} (code {i})"
+            _collect(out, lambda: out.shares.append((source, from_qr_text(text, source=source))))
+        for text in texts:
+            if text not in share_texts:
+                source = f"{path} (backup package)"
+                _collect(out, lambda: out.packages.append((source, BackupPackage.from_qr_text(text, source=source))))
+    else:
+        head = p.read_bytes()[:3]
+        if backup_package.is_package_bytes(head):
+            out.packages.append((path, BackupPackage.from_bytes(p.read_bytes(), source=path)))
+            return out
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise ShareFormatError(
+                "this file is neither text nor a backup package; give a share .txt file, a card "
+                ".pdf, a photo of a card or the package.kcb file",
+                source=path,
+            ) from None
+        lines = text.splitlines()
+        starts = _package_starts(lines)
+        first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+        if not starts or starts[0] > first:
+            _collect(out, lambda: out.shares.append((path, from_text(_share_block(text), source=path))))
+        for n, start in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+            block = "\n" * start + "\n".join(lines[start:end])  # keeps the file's line numbers
+            _collect(out, lambda: out.packages.append((path, BackupPackage.from_text(block, source=path))))
+    if not out.shares and not out.packages:
+        if len(out.problems) == 1:
+            raise out.problems[0]
+        raise ScanError(f"{path}: holds no readable keyceremony share or backup package")
+    return out
+
+
+def _collect(out: SourceContents, read) -> None:
+    try:
+        read()
+    except KeyCeremonyError as err:
+        out.problems.append(err)
+
+
+def _package_starts(lines: list[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if line.strip().lower().startswith("keyceremony backup package v")]
+
+
+def _share_block(text: str) -> str:
+    """The share's part of a share file that also carries a backup package block after it."""
+    lines = text.splitlines()
+    starts = _package_starts(lines)
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    if not starts or starts[0] <= first:
+        return text
+    return "\n".join(lines[: starts[0]]) + "\n"

@@ -127,7 +127,7 @@ def _check_text(crc: np.ndarray) -> np.ndarray:
 
 def to_text(payload: SharePayload, comments: list[str] | None = None) -> str:
     """The canonical text form: header, '# ' comment lines, numbered data lines."""
-    return encode_text(payload, comments).decode("ascii")
+    return encode_text(payload, comments).decode("utf-8")  # comments may carry a non-ASCII label
 
 
 def encode_text(payload: SharePayload, comments: list[str] | None = None) -> bytes:
@@ -200,7 +200,7 @@ def from_text(text: str | bytes, *, source: str | None = None) -> SharePayload:
             source=source,
             line=last_line,
         ) from None
-    return _payload(payload, source, last_line)
+    return _payload(payload, source, -(-len(chars) // CHARS_PER_LINE))  # data lines, as on the card
 
 
 def _header_end(raw: bytes, source: str | None) -> tuple[int, int]:
@@ -276,6 +276,7 @@ def _fast_decode(raw: bytes) -> tuple[bytes, int] | None:
     grid = np.frombuffer(full, dtype=np.uint8).reshape(-1, line_len)
     count = grid.shape[0]
     cols = [width + 2 + g * (GROUP + 1) + i for g in range(groups) for i in range(GROUP)]
+    gaps = [c for c in range(width, line_len - 1 - CHECK_CHARS) if c not in cols]  # must be spaces
     chars = np.empty((count, CHARS_PER_LINE), dtype=np.uint8)
     for lo in range(0, count, _LINES_PER_CHUNK):
         rows = grid[lo : lo + _LINES_PER_CHUNK]
@@ -288,6 +289,7 @@ def _fast_decode(raw: bytes) -> tuple[bytes, int] | None:
         values = _values(block)
         if (
             not np.array_equal(rows[:, :width], expected)
+            or (rows[:, gaps] != 32).any()
             or (rows[:, -1] != 10).any()
             or (values == 255).any()
             or not np.array_equal(_check_text(_checks(numbers, values)), rows[:, line_len - 1 - CHECK_CHARS : -1])
@@ -325,9 +327,11 @@ def _slow_decode(raw: bytes, source: str | None) -> tuple[bytes, int]:
     ]
     if not data_lines:
         raise ShareFormatError("the share has no data lines after its first line", source=source)
+    # Every line's own check first, then the lengths: a stray line after the last one is named
+    # itself, not the genuine (short) last line before it.
+    cleaned = [_clean_line(n, line, source, file_line) for n, (file_line, line) in enumerate(data_lines, 1)]
     out = []
-    for expected, (file_line, line) in enumerate(data_lines, 1):
-        chars = _clean_line(expected, line, source, file_line)
+    for expected, ((file_line, _), chars) in enumerate(zip(data_lines, cleaned), 1):
         if expected < len(data_lines) and len(chars) != CHARS_PER_LINE:
             raise ShareFormatError(
                 f"data line {expected} has {len(chars)} characters where {CHARS_PER_LINE} are expected; "

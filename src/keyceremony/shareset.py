@@ -26,6 +26,48 @@ from keyceremony.errors import (
 from keyceremony.share_payload import SET_ID_LEN, SharePayload, check_label
 
 
+class SetKey:
+    """The Ed25519 key of one share set, for a caller that signs more than the shares.
+
+    Made from 32 injected random bytes (wiped at once); exposes ``public_key`` and ``sign()``
+    and drops the private key on ``close()`` / leaving the ``with`` block. The backup recipe
+    signs the wrapping key's shares and the backup package with one ``SetKey``, which binds the
+    package to the cards (docs/backup-package.md §3).
+
+    >>> with SetKey() as key:
+    ...     shares = create_share_set(secret, 3, 5, set_key=key)   # doctest: +SKIP
+    ...     signature = key.sign(package_signing_input)            # doctest: +SKIP
+    """
+
+    def __init__(self, randbytes: Callable[[int], bytes] = os.urandom) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        seed = bytearray(randbytes(32))
+        try:
+            self._key: object | None = Ed25519PrivateKey.from_private_bytes(bytes(seed))
+        finally:
+            seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §5)
+        self.public_key: bytes = self._key.public_key().public_bytes_raw()  # type: ignore[attr-defined]
+
+    def sign(self, message: bytes) -> bytes:
+        """Ed25519 signature over ``message``; ValueError once the key was dropped."""
+        if self._key is None:
+            raise ValueError("this set key was closed; its private key is gone")
+        return self._key.sign(message)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._key = None
+
+    def __enter__(self) -> SetKey:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SetKey(public_key={self.public_key.hex()[:16]}..., {'closed' if self._key is None else 'open'})"
+
+
 def create_share_set(
     secret: bytes,
     threshold: int,
@@ -34,26 +76,28 @@ def create_share_set(
     label: str = "",
     created: int | None = None,
     randbytes: Callable[[int], bytes] = os.urandom,
+    set_key: SetKey | None = None,
 ) -> list[SharePayload]:
-    """Split ``secret`` and sign every share with a fresh Ed25519 key; ValueError on misuse."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    """Split ``secret`` and sign every share with the set's Ed25519 key; ValueError on misuse.
 
+    Without ``set_key`` a fresh key is made (after the split, from ``randbytes``) and dropped
+    when the shares are signed. With ``set_key`` the caller's key signs, and the caller closes it.
+    """
     check_label(label)
     when = int(time.time()) if created is None else created
     set_id = randbytes(SET_ID_LEN)
     shares = shamir.split(secret, threshold, count, randbytes=randbytes)
-    seed = bytearray(randbytes(32))
+    key = SetKey(randbytes) if set_key is None else set_key
     try:
-        key = Ed25519PrivateKey.from_private_bytes(bytes(seed))
+        public = key.public_key
+        unsigned = bytes(64)
+        out = []
+        for share in shares:
+            draft = SharePayload(set_id, threshold, count, share.x, when, label, share.y, public, unsigned)
+            out.append(replace(draft, signature=key.sign(draft.signing_input())))
     finally:
-        seed[:] = bytes(32)  # cryptography keeps its own copy, freed with ``key`` (docs/core.md §5)
-    public = key.public_key().public_bytes_raw()
-    unsigned = bytes(64)
-    out = []
-    for share in shares:
-        draft = SharePayload(set_id, threshold, count, share.x, when, label, share.y, public, unsigned)
-        out.append(replace(draft, signature=key.sign(draft.signing_input())))
-    del key
+        if set_key is None:
+            key.close()
     return out
 
 
