@@ -11,6 +11,7 @@ in the share file, or the binary ``package.kcb``. ``read_shares`` skips the pack
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,14 +48,7 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
         if not shares:
             raise ScanError(f"{name}: the QR codes found are not keyceremony shares")
         return shares
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ShareFormatError(
-            "this file is not text; give a share .txt file, a card .pdf or a photo of a card",
-            source=name,
-        ) from None
-    return [(name, from_text(_share_block(text), source=name))]
+    return [(name, from_text(_share_block(p.read_bytes()), source=name))]
 
 
 # --- shares and backup packages together ------------------------------------------------------
@@ -100,22 +94,17 @@ def read_payloads(path: str) -> SourceContents:
         if backup_package.is_package_bytes(head):
             out.packages.append((path, BackupPackage.from_bytes(p.read_bytes(), source=path)))
             return out
-        try:
-            text = p.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ShareFormatError(
-                "this file is neither text nor a backup package; give a share .txt file, a card "
-                ".pdf, a photo of a card or the package.kcb file",
-                source=path,
-            ) from None
-        lines = text.splitlines()
-        starts = _package_starts(lines)
-        first = next((i for i, line in enumerate(lines) if line.strip()), 0)
-        if not starts or starts[0] > first:
-            _collect(out, lambda: out.shares.append((path, from_text(_share_block(text), source=path))))
+        raw = p.read_bytes()
+        starts = _package_starts(raw)
+        if not starts or raw[: starts[0]].strip():
+            _collect(out, lambda: out.shares.append((path, from_text(_share_block(raw), source=path))))
         for n, start in enumerate(starts):
-            end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-            block = "\n" * start + "\n".join(lines[start:end])  # keeps the file's line numbers
+            end = starts[n + 1] if n + 1 < len(starts) else len(raw)
+            try:
+                block = "\n" * raw.count(b"\n", 0, start) + raw[start:end].decode("utf-8")  # keeps line numbers
+            except UnicodeDecodeError:
+                out.problems.append(ShareFormatError("the backup package block is not text", source=path))
+                continue
             _collect(out, lambda: out.packages.append((path, BackupPackage.from_text(block, source=path))))
     if not out.shares and not out.packages:
         if len(out.problems) == 1:
@@ -131,15 +120,18 @@ def _collect(out: SourceContents, read) -> None:
         out.problems.append(err)
 
 
-def _package_starts(lines: list[str]) -> list[int]:
-    return [i for i, line in enumerate(lines) if line.strip().lower().startswith("keyceremony backup package v")]
+_PACKAGE_START = re.compile(rb"(?im)^[ \t]*keyceremony backup package v")
 
 
-def _share_block(text: str) -> str:
+def _package_starts(raw: bytes) -> list[int]:
+    """Byte offsets of the lines that open a backup package block (one regex pass: share files
+    of large secrets have millions of lines)."""
+    return [m.start() for m in _PACKAGE_START.finditer(raw)]
+
+
+def _share_block(raw: bytes) -> bytes:
     """The share's part of a share file that also carries a backup package block after it."""
-    lines = text.splitlines()
-    starts = _package_starts(lines)
-    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    if not starts or starts[0] <= first:
-        return text
-    return "\n".join(lines[: starts[0]]) + "\n"
+    starts = _package_starts(raw)
+    if not starts or not raw[: starts[0]].strip():
+        return raw
+    return raw[: starts[0]]
