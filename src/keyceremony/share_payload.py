@@ -38,8 +38,9 @@ def check_label(label: str) -> str:
     normal = unicodedata.normalize("NFC", label)
     if normal != label:
         raise ValueError("label must be in Unicode NFC form")
-    if any(unicodedata.category(c).startswith("C") for c in label):
-        raise ValueError("label must not contain control characters")
+    # Zl/Zp (U+2028, U+2029) break lines in the share text's comments (str.splitlines).
+    if any(unicodedata.category(c).startswith("C") or unicodedata.category(c) in ("Zl", "Zp") for c in label):
+        raise ValueError("label must not contain control characters or line breaks")
     if len(label.encode()) > MAX_LABEL_BYTES:
         raise ValueError(f"label must be at most {MAX_LABEL_BYTES} bytes of UTF-8")
     return label
