@@ -225,18 +225,13 @@ def test_a_single_bad_share_raises_its_own_error():
         recover_secret([("share-1.txt", replace(SHARES[0], y=flip(SHARES[0].y)))])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported, not fixed): when two or more shares all fail their signature, "
-    "recover_secret raises ThresholdNotMet('no genuine share was given') without naming the "
-    "sources or the reason (STYLE.md §4: which card, what next).",
-)
 def test_several_bad_shares_are_each_named():
     bad = [(f"share-{p.x}.txt", replace(p, y=flip(p.y))) for p in SHARES[:3]]
     with pytest.raises(KeyCeremonyError) as info:
         recover_secret(bad)
     for name, _ in bad:
         assert name in str(info.value)
+    assert len(info.value.set_aside) == len(bad)
 
 
 def test_foreign_share_is_named_with_its_set():

@@ -143,6 +143,7 @@ class CardContent:
     instructions: tuple[str, ...]
     paper: str = "a4"
     package_qr_text: str | None = None  # the backup package (docs/backup-package.md), not secret
+    ceremony_fingerprint: str | None = None  # the ceremony key's fingerprint (docs/transcript.md §6.2)
 
     def __post_init__(self) -> None:
         _check_text("title", self.title)
@@ -204,6 +205,11 @@ class CardContent:
         if not _FINGERPRINT_RE.fullmatch(self.fingerprint):
             raise ValueError(
                 f"fingerprint must be hex digits in groups, got {self.fingerprint!r}")
+        if self.ceremony_fingerprint is not None:
+            _check_text("ceremony_fingerprint", self.ceremony_fingerprint, max_chars=MAX_FINGERPRINT_CHARS)
+            if not _FINGERPRINT_RE.fullmatch(self.ceremony_fingerprint):
+                raise ValueError(
+                    f"ceremony_fingerprint must be hex digits in groups, got {self.ceremony_fingerprint!r}")
         self._check_tuple("fingerprint_words", self.fingerprint_words, 8, 16)
         for i, word in enumerate(self.fingerprint_words):
             if (not isinstance(word, str) or not _WORD_RE.fullmatch(word)

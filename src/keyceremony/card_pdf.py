@@ -245,7 +245,7 @@ def _details(card: CardContent, width: float, scale: float) -> list[_Row]:
                  if card.custodian is not None else blank("Custodian"))
     kcv = (field("Key check value", card.key_check_value, "Courier-Bold", 11, half)
            if card.key_check_value is not None else blank("Key check value"))
-    return [
+    rows = [
         (field("Key label", card.key_label, "Helvetica-Bold", 13),),
         (field("Share", card.share_line, "Helvetica", 10.5),),
         (field("Set ID", card.set_id, "Courier-Bold", 11, half),
@@ -254,6 +254,9 @@ def _details(card: CardContent, width: float, scale: float) -> list[_Row]:
         (field("Fingerprint", card.fingerprint, "Courier-Bold", 10),),
         (field("Fingerprint words", " ".join(card.fingerprint_words), "Helvetica", 10),),
     ]
+    if card.ceremony_fingerprint is not None:  # made at a ceremony: its transcript key
+        rows.append((field("Ceremony key", card.ceremony_fingerprint, "Courier-Bold", 9),))
+    return rows
 
 
 def _details_height(rows: list[_Row]) -> float:

@@ -36,6 +36,7 @@ def card_content(
     paper: str = "a4",
     key_check_value: str | None = None,
     package: BackupPackage | None = None,
+    ceremony_fingerprint: str | None = None,
 ) -> CardContent:
     """What the card of ``payload`` says (docs/share-cards.md §2).
 
@@ -64,6 +65,7 @@ def card_content(
         instructions=(standard_instructions if package is None else backup_instructions)(payload.threshold),
         paper=paper,
         package_qr_text=package.to_qr_text() if package is not None else None,
+        ceremony_fingerprint=ceremony_fingerprint,
     )
 
 
@@ -127,11 +129,14 @@ def write_cards(
     paper: str = "a4",
     write=None,
     package: BackupPackage | None = None,
+    ceremony_fingerprint: str | None = None,
 ) -> list[CardCheck]:
     """Write card-<x>.pdf for every share and verify each one as written.
 
     ``custodians`` name the holders of shares 1, 2, ... in order (fewer is fine). ``package``:
     every card also carries this backup package (and its key check value).
+    ``ceremony_fingerprint``: the fingerprint of the ceremony key whose transcript records the
+    cards, printed on each (docs/transcript.md §6.2).
     ``write(path, data)`` stores a file (default: plain write); raises CardReadbackError.
     """
     if len(custodians) > len(payloads):
@@ -140,7 +145,8 @@ def write_cards(
     for i, payload in enumerate(payloads):
         custodian = custodians[i] if i < len(custodians) else None
         path = out_dir / f"card-{payload.x}.pdf"
-        pdf = render_card(payload, custodian=custodian, paper=paper, package=package)
+        pdf = render_card(payload, custodian=custodian, paper=paper, package=package,
+                          ceremony_fingerprint=ceremony_fingerprint)
         (write or _write)(path, pdf)
         checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path), package=package))
     return checks

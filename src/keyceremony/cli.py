@@ -237,11 +237,11 @@ def _combine(args: argparse.Namespace) -> int:
     progress.done()
     if args.type:
         items.extend(_type_shares())
+    if not items and len(problems) == 1:
+        raise problems[0]
     for err in problems:
         print(f"keyceremony: set aside: {err}", file=sys.stderr)
     if not items:
-        if len(problems) == 1:
-            raise problems[0]
         raise ThresholdNotMet("none of the shares given could be read (see above)", have=0, need=1)
     try:
         recovery = recover_secret(items)

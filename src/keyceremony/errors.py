@@ -53,9 +53,12 @@ class ForeignShare(ShareSetError):
 
 
 class ThresholdNotMet(ShareSetError):
-    def __init__(self, message: str, *, have: int, need: int):
+    """Fewer usable shares than the threshold; ``set_aside`` says why each other one was not used."""
+
+    def __init__(self, message: str, *, have: int, need: int, set_aside: tuple[str, ...] = ()):
         self.have = have
         self.need = need
+        self.set_aside = set_aside
         super().__init__(message)
 
 
@@ -247,3 +250,43 @@ class TranscriptDataRefused(TranscriptError):
 
 class SignerUnavailable(KeyCeremonyError):
     """The ceremony key can no longer sign: it was destroyed when the ceremony was sealed."""
+
+
+# --- ceremony templates, answers files and the ceremony engine (ceremony/) ----------------------
+
+
+class CeremonyFileError(KeyCeremonyError):
+    """A ceremony template or answers file that cannot be used; names the file and the line."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
+        self.source = source
+        self.line = line
+        self.detail = message
+        where = source or "file"
+        if line is not None:
+            where = f"{where}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+class TemplateError(CeremonyFileError):
+    """A ceremony template (TOML) is malformed or inconsistent (docs/ceremony-guide.md §7)."""
+
+
+class AnswersError(CeremonyFileError):
+    """An answers file (TOML) for ``keyceremony run`` is malformed or does not fit the template."""
+
+
+class CeremonyError(KeyCeremonyError):
+    """The ceremony cannot go on as asked; the message says which step and what to do.
+
+    Nothing secret is in the message. The ceremony can be resumed after the cause is fixed
+    (``keyceremony run ... --out DIR`` again) unless the message says otherwise.
+    """
+
+
+class QuorumNotMet(CeremonyError):
+    """Fewer people in a role are present than the step (or the ceremony) requires."""
+
+
+class PreflightFailed(CeremonyError):
+    """A preflight check that the template marks ``stop`` failed on this machine."""

@@ -185,7 +185,15 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             continue
         genuine.append((source, payload))
     if not genuine:
-        raise _first_or(errors, ThresholdNotMet("no genuine share was given", have=0, need=1))
+        if len(errors) == 1:
+            raise errors[0]
+        reasons = tuple(r.reason for r in rejected)
+        raise ThresholdNotMet(
+            "none of the shares given is genuine:" + "".join(f"\n  - {r}" for r in reasons),
+            have=0,
+            need=1,
+            set_aside=reasons,
+        )
 
     reference = _majority_set(genuine)
     fp = reference.fingerprint()
@@ -224,6 +232,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             f"{more} more" + (f". Set aside:{detail}" if detail else ""),
             have=have,
             need=need,
+            set_aside=tuple(r.reason for r in rejected),
         )
     by_x = {x: src for x, (src, _) in in_set.items()}
     shares = [shamir.Share(p.x, p.y) for _, p in in_set.values()]
@@ -250,7 +259,3 @@ def _majority_set(genuine: list[tuple[str, SharePayload]]) -> SharePayload:
         first.setdefault(fp, p)
     best = max(counts, key=lambda fp: counts[fp])  # ties: the first set given (dicts keep order)
     return first[best]
-
-
-def _first_or(errors: list[KeyCeremonyError], default: KeyCeremonyError) -> KeyCeremonyError:
-    return errors[0] if len(errors) == 1 else default

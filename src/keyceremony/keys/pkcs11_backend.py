@@ -730,3 +730,129 @@ class Pkcs11Backend(KeyBackend):
         attrs = {k: v for k, v in attrs.items() if v is not DEFAULT}
         with self._errors(f"storing the public key of '{label}' (C_CreateObject)"):
             return self._s.create_object(attrs)
+
+
+# --- the ceremony key inside the token (docs/transcript.md §6.2, docs/ceremony-guide.md §6) -------
+
+CEREMONY_KEY_LABEL_PREFIX = "keyceremony ceremony key "
+
+
+def ceremony_key_label(ceremony_id: str) -> str:
+    """The token label of a ceremony's transcript key: one per ceremony, found again on resume."""
+    return CEREMONY_KEY_LABEL_PREFIX + ceremony_id
+
+
+def token_info(backend: Pkcs11Backend) -> dict[str, str]:
+    """Public facts about the back end's token and module, for the preflight record."""
+    token, lib = backend._token, backend._lib
+
+    def version(v: Any) -> str:
+        try:
+            return ".".join(str(part) for part in tuple(v))
+        except TypeError:
+            return str(v)
+
+    return {
+        "module": backend.module_path,
+        "library": f"{lib.manufacturer_id} {lib.library_description} {version(lib.library_version)}".strip(),
+        "cryptoki_version": version(lib.cryptoki_version),
+        "token_label": str(token.label),
+        "token_manufacturer": str(token.manufacturer_id),
+        "token_model": str(token.model),
+        "token_serial": str(token.serial.decode("ascii", "replace") if isinstance(token.serial, bytes) else token.serial),
+        "token_firmware": version(token.firmware_version),
+        "wrap_mechanism": "CKM_" + backend.wrap_mechanism,
+    }
+
+
+class Pkcs11Signer:
+    """The ceremony's Ed25519 transcript key, made and kept inside the token.
+
+    Implements the :class:`~keyceremony.signer.Signer` protocol: ``public_key`` (raw 32 bytes),
+    ``sign`` (``CKM_EDDSA``, pure Ed25519) and ``destroy`` (deletes both token objects). The
+    private key is a token object (it survives a crash, so a resumed ceremony keeps its key),
+    sensitive, never extractable, SIGN only; it uses the back end's logged-in session, so the
+    back end must stay open while the ceremony runs. SoftHSM2 2.6.1 supports
+    ``CKM_EC_EDWARDS_KEY_PAIR_GEN`` and ``CKM_EDDSA`` (STACK.md §3).
+    """
+
+    def __init__(self, backend: Pkcs11Backend, label: str, private: Any, public: Any, public_key: bytes) -> None:
+        self._backend = backend  # use generate() or find()
+        self.label = label
+        self._private = private
+        self._public = public
+        self._public_key = public_key
+
+    @classmethod
+    def generate(cls, backend: Pkcs11Backend, label: str) -> Pkcs11Signer:
+        """A new Ed25519 key pair ``label`` in the token. Raises LabelInUse, HSMError."""
+        backend._check_free(label)
+        template = {**private_key_template(token=True, extractable=False)}
+        with backend._errors(f"generating the ceremony key '{label}'", "CKM_EC_EDWARDS_KEY_PAIR_GEN"):
+            params = backend._s.create_domain_parameters(
+                KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: EC_PARAMS_ED25519}, local=True
+            )
+            public, private = params.generate_keypair(
+                id=backend._random(16),
+                label=label,
+                store=True,
+                mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+                public_template=public_key_template(token=True),
+                private_template=template,
+            )
+        return cls(backend, label, private, public, cls._raw_public_key(backend, public, label))
+
+    @classmethod
+    def find(cls, backend: Pkcs11Backend, label: str) -> Pkcs11Signer | None:
+        """The key pair ``label`` if the token holds it (after a crash), else None."""
+        with backend._errors(f"searching for the ceremony key '{label}'"):
+            objects = list(backend._s.get_objects({Attribute.LABEL: label}))
+            private = [o for o in objects if o[Attribute.CLASS] == ObjectClass.PRIVATE_KEY]
+            public = [o for o in objects if o[Attribute.CLASS] == ObjectClass.PUBLIC_KEY]
+        if not private or not public:
+            return None
+        if len(private) > 1 or len(public) > 1:
+            raise HSMError(f"token '{backend.token_label}' holds more than one ceremony key labelled '{label}'")
+        return cls(backend, label, private[0], public[0], cls._raw_public_key(backend, public[0], label))
+
+    @staticmethod
+    def _raw_public_key(backend: Pkcs11Backend, public: Any, label: str) -> bytes:
+        with backend._errors(f"reading the public key of '{label}'"):
+            raw = bytes(public[Attribute.EC_POINT])
+        if len(raw) == 34 and raw[:2] == b"\x04\x20":  # DER OCTET STRING, as PKCS#11 specifies
+            raw = raw[2:]
+        if len(raw) != 32:
+            raise HSMError(f"token '{backend.token_label}' returned an unusable Ed25519 public key for '{label}'")
+        return raw
+
+    @property
+    def public_key(self) -> bytes:
+        return self._public_key
+
+    @property
+    def destroyed(self) -> bool:
+        return self._private is None
+
+    def sign(self, message: bytes) -> bytes:
+        from keyceremony.errors import SignerUnavailable
+
+        if self._private is None:
+            raise SignerUnavailable(f"the ceremony key '{self.label}' was destroyed when the ceremony was sealed")
+        with self._backend._errors(f"signing a transcript entry with '{self.label}'", "CKM_EDDSA"):
+            return bytes(self._private.sign(bytes(message), mechanism=Mechanism.EDDSA))
+
+    def destroy(self) -> None:
+        if self._private is None:
+            return
+        with self._backend._errors(f"destroying the ceremony key '{self.label}'"):
+            self._private.destroy()
+            self._private = None
+            if self._public is not None:
+                self._public.destroy()
+                self._public = None
+
+    def __repr__(self) -> str:
+        return f"Pkcs11Signer({self.label!r}, {'destroyed' if self._private is None else 'live'})"
+
+    def __reduce__(self) -> object:
+        raise TypeError("the ceremony key cannot be pickled or copied")
