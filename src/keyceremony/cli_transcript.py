@@ -48,6 +48,17 @@ def add_transcript_commands(subparsers: Any) -> None:
     p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
     p.set_defaults(run=_verify)
 
+    p = actions.add_parser(
+        "report",
+        help="verify a transcript, then render it as a PDF report for auditors, with signature lines",
+    )
+    p.add_argument("file", metavar="FILE", help="the transcript (.jsonl)")
+    p.add_argument("--out", required=True, metavar="PDF", help="where to write the report")
+    p.add_argument("--fingerprint", metavar="FP", help="the ceremony key's fingerprint from the paper log")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4")
+    p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
+    p.set_defaults(run=_report)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -123,3 +134,28 @@ def _time(moment: Any) -> str:
     from keyceremony.transcript import format_time
 
     return format_time(moment)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from keyceremony.card_pdf import render_report_pdf
+    from keyceremony.errors import UsageError
+    from keyceremony.signer import format_fingerprint, parse_fingerprint
+    from keyceremony.transcript import verify_transcript
+    from keyceremony.transcript_report import build_report
+
+    try:
+        content = Path(args.file).read_bytes()
+    except OSError as err:
+        raise UsageError(f"{args.file}: cannot read the transcript: {err.strerror}") from None
+    try:
+        expected = parse_fingerprint(args.fingerprint) if args.fingerprint else None
+    except ValueError as err:
+        raise UsageError(f"--fingerprint {args.fingerprint!r}: {err}") from None
+    result = verify_transcript(
+        content, expected_fingerprint=expected, require_sealed=not args.in_progress, name=args.file
+    )
+    pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
+    Path(args.out).write_bytes(pdf)
+    print(f"{args.file}: verified ({len(result.entries)} entries, ceremony key {format_fingerprint(result.fingerprint)})")
+    print(f"Wrote the report to {args.out}; print it for the witnesses and auditors to sign.")
+    return 0

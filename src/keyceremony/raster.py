@@ -13,7 +13,7 @@ from PIL import Image
 
 from .errors import ScanError
 
-__all__ = ["render_pdf"]
+__all__ = ["pdf_text", "render_pdf"]
 
 MIN_DPI = 30
 MAX_DPI = 1200
@@ -50,5 +50,21 @@ def render_pdf(pdf: bytes | str | Path, dpi: int = 200) -> list[Image.Image]:
                 page.close()
             pages.append(image)
         return pages
+    finally:
+        document.close()
+
+
+def pdf_text(pdf: bytes | str | Path) -> list[str]:
+    """The text PDFium extracts from every page, for checking what a rendered document says."""
+    document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else Path(pdf))
+    try:
+        texts = []
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return texts
     finally:
         document.close()

@@ -1,0 +1,81 @@
+"""What the auditors' report of a verified transcript says (docs/auditor-guide.md §5).
+
+Headless: builds a ``Report`` of plain strings from a ``VerifiedTranscript``; the PDF drawing is
+in the reportlab boundary module (``pdf_render.render_report_pdf``). A report is only made from a
+transcript that verified, and it says what was verified, so a printed report can be checked
+against the file it came from: its first page carries the file's SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from keyceremony.canonical_json import encode
+from keyceremony.pgp_words import to_words
+from keyceremony.transcript import VerifiedTranscript, format_time
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    facts: tuple[tuple[str, str], ...]  # (label, value) rows of the summary
+    people: tuple[tuple[str, str], ...]  # (name, role)
+    entries: tuple[tuple[str, str, str, str, str, str], ...]  # seq, time, step, event, actors, data
+    signers: tuple[tuple[str, str], ...]  # who signs the paper: (name, role)
+    source_name: str
+
+
+def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str) -> Report:
+    """The report of ``result``, verified from the file bytes ``content``."""
+    fp = result.fingerprint
+    fingerprint = " ".join(fp.hex().upper()[i : i + 4] for i in range(0, len(fp) * 2, 4))
+    facts = [
+        ("Ceremony", f"{result.title} ({result.ceremony_id})"),
+        ("Ceremony key", fingerprint),
+        ("Key in words", " ".join(to_words(fp))),
+        ("Started", format_time(result.started)),
+        ("Ended", format_time(result.ended)),
+        ("Entries", str(len(result.entries))),
+        ("Sealed", "yes: the ceremony key was destroyed after the last entry" if result.sealed else "NO"),
+        ("Resumed", f"{result.resumes} time(s)" if result.resumes else "never"),
+        ("File SHA-256", hashlib.sha256(content).hexdigest()),
+        ("Verified", "chain, every signature, sequence and times (keyceremony transcript verify)"),
+    ]
+    for segment in result.key_changes:
+        changed = " ".join(segment.fingerprint.hex().upper()[i : i + 4] for i in range(0, 32, 4))
+        facts.append((f"New key at line {segment.line}", changed))
+    for name, value in sorted(result.meta.items()):
+        if name != "title":
+            facts.append((name.replace("_", " ").capitalize(), _short(value)))
+    people = tuple((a.name, a.role) for a in result.actors)
+    entries = tuple(
+        (
+            str(e.seq),
+            format_time(e.time)[11:23],
+            e.step,
+            e.event,
+            ", ".join(f"{a.name} ({a.role})" for a in e.actors),
+            _short(e.data),
+        )
+        for e in result.entries
+    )
+    signing_roles = ("witness", "auditor", "administrator", "ceremony-administrator", "custodian")
+    signers = tuple(p for p in people if any(r in p[1] for r in signing_roles)) or people
+    return Report(
+        title=f"Ceremony transcript: {result.title}",
+        facts=tuple(facts),
+        people=people,
+        entries=entries,
+        signers=signers,
+        source_name=source_name,
+    )
+
+
+def _short(value: object, limit: int = 400) -> str:
+    """Entry data as compact text: canonical JSON without the outer braces, cut at ``limit``."""
+    text = encode(value).decode("utf-8") if not isinstance(value, str) else value
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    text = text.replace('","', '", "').replace('":', '": ')
+    return text if len(text) <= limit else text[: limit - 1] + "…"
