@@ -255,7 +255,7 @@ def _details(card: CardContent, width: float, scale: float) -> list[_Row]:
         (field("Fingerprint words", " ".join(card.fingerprint_words), "Helvetica", 10),),
     ]
     if card.ceremony_fingerprint is not None:  # made at a ceremony: its transcript key
-        rows.append((field("Ceremony key", card.ceremony_fingerprint, "Courier-Bold", 9),))
+        rows.append((field("Ceremony key fingerprint", card.ceremony_fingerprint, "Courier-Bold", 9),))
     return rows
 
 

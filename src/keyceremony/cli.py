@@ -67,11 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fingerprint", metavar="HEX", help="the set fingerprint recorded at the ceremony")
     p.set_defaults(run=_verify_share)
 
+    from keyceremony.cli_ceremony import add_ceremony_commands  # run (standard library at import)
     from keyceremony.cli_keys import add_key_commands  # backup, recover (standard library at import)
     from keyceremony.cli_transcript import add_transcript_commands  # transcript verify
 
     add_key_commands(sub)
     add_transcript_commands(sub)
+    add_ceremony_commands(sub)
     return parser
 
 

@@ -1,0 +1,145 @@
+"""The ceremony report: what a verified transcript says, on one page, for the paper log.
+
+Written to ``DIR/report.txt`` after the seal, from the *verified* transcript only (so it says
+nothing the transcript does not). It carries the ceremony key's fingerprint in hex and words
+(as every card does), every later key after a resume, the steps with their times, the people,
+and the facts of the key, the share set and the cards, and the exact command an auditor runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from keyceremony.ceremony.state import TRANSCRIPT_FILE, CeremonyState
+from keyceremony.ceremony.template import Template
+from keyceremony.signer import fingerprint_words, format_fingerprint
+from keyceremony.transcript import Entry, VerifiedTranscript, format_time
+
+REQUIREMENTS_FILE = "requirements.json"
+
+
+def render_report(
+    template: Template, verified: VerifiedTranscript, state: CeremonyState, out_dir: Path, pdf: Path | None = None
+) -> str:
+    """The report text (the engine writes it, and ``requirements_json`` beside it)."""
+    requirements = out_dir / REQUIREMENTS_FILE
+    entries = verified.entries
+    lines: list[str] = []
+    add = lines.append
+    add("keyceremony ceremony report")
+    add("=" * 27)
+    _row(add, "ceremony", f"{verified.ceremony_id}  {verified.title}")
+    _row(add, "template", f"{template.name} v{template.version} ({template.kind}), SHA-256 {template.sha256[:16]}…")
+    store = "software key store (in memory)" if state.backend == "soft" else f"PKCS#11 token '{state.token_label}'"
+    _row(add, "key store", store)
+    location = verified.meta.get("location")
+    if location:
+        _row(add, "location", str(location))
+    _row(add, "ran", f"{format_time(verified.started)} to {format_time(verified.ended)} "
+                    f"({len(entries)} entries; resumed {verified.resumes} time(s))")  # fmt: skip
+    rehearsal = verified.meta.get("rehearsal")
+    if isinstance(rehearsal, dict):
+        relaxed = ", ".join(rehearsal.get("checks_relaxed_to_warn") or []) or "none"
+        kept = "kept" if rehearsal.get("card_files_kept") else "shredded"
+        _row(add, "REHEARSAL", f"preflight checks relaxed to warn: {relaxed}; card PDF files {kept}")
+    if state.test_hooks:
+        _row(add, "TEST HOOKS", f"{', '.join(state.test_hooks)} active: NOT A REAL CEREMONY")
+    add("")
+    add("Ceremony key (read aloud at the roll call, printed on every card)")
+    _row(add, "fingerprint", format_fingerprint(verified.fingerprint), indent=2)
+    _row(add, "in words", fingerprint_words(verified.fingerprint), indent=2)
+    for change in verified.key_changes:
+        _row(add, "NEW KEY", f"from line {change.line} (resumed after the key was lost): "
+                             f"{format_fingerprint(change.fingerprint)}", indent=2)  # fmt: skip
+        _row(add, "in words", fingerprint_words(change.fingerprint), indent=2)
+    add("")
+    path = out_dir / TRANSCRIPT_FILE
+    add("Transcript")
+    add(f"  {path}: intact and sealed; every signature and every link of the hash chain verified;")
+    add(f"  the template's {len(template.steps)} steps ran in order, each with its quorum present.")
+    command = ["keyceremony", "transcript", "verify", str(path), "--fingerprint", format_fingerprint(verified.fingerprint)]
+    for change in verified.key_changes:
+        command += ["--later-fingerprint", format_fingerprint(change.fingerprint)]
+    command += ["--requirements", str(requirements)]
+    add(f"  check it: {shlex.join(command)}")
+    if pdf is not None:
+        add(f"  print for signing: {pdf} (every entry, the file's SHA-256, signature lines)")
+    add("")
+    add("Steps")
+    for number, step in enumerate(template.steps, start=1):
+        mine = [e for e in entries if e.step == step.id]
+        when = format_time(mine[-1].time)[11:] if mine else "-"
+        restarts = sum(1 for e in mine if e.event == "restarted")
+        note = f"  (restarted {restarts}x)" if restarts else ""
+        add(f"  {number:>2}. {step.id:<18} {step.title:<52} {when}{note}")
+    add("")
+    add("People")
+    for actor in verified.actors:
+        add(f"  {actor.name} ({actor.role})")
+    add("")
+    add("What happened")
+    for text in _facts(template, entries):
+        add(f"  {text}")
+    return "\n".join(lines) + "\n"
+
+
+def requirements_json(template: Template) -> str:
+    """The template's requirements as ``transcript verify --requirements`` reads them."""
+    return json.dumps(template.requirements().to_json(), indent=2) + "\n"
+
+
+def _row(add: Any, name: str, value: str, *, indent: int = 0) -> None:
+    add(f"{' ' * indent}{name:<{14 - indent}} {value}")
+
+
+def _last(entries: Sequence[Entry], event: str) -> dict[str, Any] | None:
+    for entry in reversed(entries):
+        if entry.event == event:
+            return dict(entry.data)
+    return None
+
+
+def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
+    out: list[str] = []
+    generated = _last(entries, "key-generated")
+    if generated:
+        out.append(f"key generated: '{generated['key_label']}' ({generated['algorithm']}), check value "
+                   f"{generated['kcv'].upper()}, in the {generated['store']}")  # fmt: skip
+    made = _last(entries, "shares-made")
+    if made:
+        out.append(f"share set {made['set_id']}: any {made['threshold']} of {made['count']} cards recover the key")
+        out.append(f"set fingerprint {made['set_fingerprint']}")
+        out.append(f"  in words {made['set_fingerprint_words']}")
+        out.append(f"backup package fingerprint {made['package_fingerprint']} ({made['package_file']})")
+    received = {}
+    for entry in entries:
+        if entry.event == "card-received":
+            received[entry.data["share_number"]] = entry.data
+    for x in sorted(received):
+        d = received[x]
+        bag = f", bag {d['bag_number']}" if d.get("bag_number") else ""
+        out.append(f"card {x} handed to {d['holder']}{bag}")
+    accepted = _last(entries, "cards-accepted")
+    if accepted:
+        presented = {e.data["share_number"]: e.data.get("presented_by") for e in entries if e.event == "card-presented"}
+        used = ", ".join(f"{x} ({presented.get(x) or 'unnamed'})" for x in accepted["cards_used"])
+        out.append(f"cards presented of set {accepted['set_id']}: shares {used}")
+        out.append(f"backed-up key '{accepted['key_label']}' ({accepted['algorithm']}), check value {accepted['kcv'].upper()}")
+    for event in ("drill-report", "recovery-report"):
+        report = _last(entries, event)
+        if report:
+            out.append(f"{'drill' if report['drill'] else 'recovery'}: {report['outcome']}; recovered into the "
+                       f"{report['store']}; kept: {report['kept']}")  # fmt: skip
+    tested = _last(entries, "key-tested")
+    if tested:
+        out.append(f"test: check value {tested['kcv'].upper()} matches; canary {tested['canary']}")
+    for entry in entries:
+        if entry.event in ("destroyed", "kept") and entry.step in {s.id for s in template.steps if s.kind == "destroy"}:
+            d = entry.data
+            files = f" ({', '.join(d['files'])})" if d.get("files") else ""
+            out.append(f"{entry.event}: {d['what']}{files}: {d['action']}")
+    return out

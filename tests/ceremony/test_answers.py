@@ -1,0 +1,80 @@
+"""Answers files: the samples load, and mistakes are reported with their line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ceremony_helpers import EXAMPLES
+
+from keyceremony.ceremony.answers import load_answers, parse_answers
+from keyceremony.ceremony.template import load_template
+from keyceremony.errors import AnswersError
+
+KEYGEN = load_template("key-generation")
+SAMPLE = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def error_of(text: str, template=KEYGEN) -> AnswersError:  # type: ignore[no-untyped-def]
+    with pytest.raises(AnswersError) as caught:
+        parse_answers(text, template, source="answers.toml", base=EXAMPLES)
+    return caught.value
+
+
+def test_the_sample_answers_load(monkeypatch):
+    answers = load_answers(EXAMPLES / "key-generation.toml", KEYGEN)
+    assert len(answers.participants) == 9 and answers.rehearsal.warn == ("network", "swap")
+    assert answers.step("hand-over").hand_over[1] == (2, "Bob Li", "TEB-100202")
+    monkeypatch.setenv("KEYGEN_DIR", "/srv/keygen")
+    drill = load_answers(EXAMPLES / "dr-drill.toml", load_template("dr-drill"))
+    assert [c.path for c in drill.step("present-cards").cards][0] == Path("/srv/keygen/cards/card-1.pdf")
+    load_answers(EXAMPLES / "recovery.toml", load_template("recovery"))
+
+
+def test_a_pin_is_refused_with_its_line():
+    text = SAMPLE.replace('backend = "soft"', 'backend = "pkcs11"\npin = "1234"')
+    err = error_of(text)
+    assert err.line == line_of(text, 'pin = "1234"') and "never go in an answers file" in str(err)
+    assert "1234" not in str(err)
+
+
+def test_an_unknown_role_has_its_line():
+    text = SAMPLE.replace('role = "auditor"', 'role = "observer"')
+    err = error_of(text)
+    assert err.line == line_of(text, 'role = "observer"') and "no role 'observer'" in str(err)
+
+
+def test_an_unknown_step_and_an_unknown_confirmation():
+    text = SAMPLE.replace("[steps.preflight]", "[steps.pre-flight]")
+    assert error_of(text).line == line_of(text, "[steps.pre-flight]")
+    text = SAMPLE.replace("seal = true", "sealed = true")
+    err = error_of(text)
+    assert err.line == line_of(text, "sealed = true") and "unknown key 'sealed'" in str(err)
+
+
+def test_a_custodian_who_is_not_a_participant():
+    text = SAMPLE.replace('custodian = "Emeka Obi"', 'custodian = "Emeka O."')
+    err = error_of(text)
+    assert err.line == line_of(text, "cards = [") and "'Emeka O.' is not among the participants" in str(err)
+
+
+def test_a_rehearsal_may_relax_only_what_the_template_allows():
+    text = SAMPLE.replace('warn = ["network", "swap"]', 'warn = ["network", "hsm"]')
+    err = error_of(text)
+    assert err.line == line_of(text, "warn = [") and "does not let a rehearsal relax the 'hsm' check" in str(err)
+
+
+def test_an_unset_environment_variable_in_a_path(monkeypatch):
+    monkeypatch.delenv("KEYGEN_DIR", raising=False)
+    text = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    err = error_of(text, load_template("dr-drill"))
+    assert err.line == line_of(text, "cards = [") and "$KEYGEN_DIR, which is not set" in str(err)
+
+
+def test_toml_syntax_error():
+    text = SAMPLE.replace('name = "Bob Li"', 'name = "Bob Li')
+    assert error_of(text).line == line_of(text, 'name = "Bob Li')

@@ -1,0 +1,209 @@
+"""The engine, headless, with the sample answers and the software back end: all three templates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from ceremony_helpers import EXAMPLES, TEST_KEY, RecordingPrompter, assert_no_secret, make_engine
+
+from keyceremony.ceremony.adapters import SoftKeys
+from keyceremony.ceremony.template import load_template
+from keyceremony.errors import AnswersError, CeremonyError, QuorumNotMet
+from keyceremony.signer import fingerprint_words, format_fingerprint
+from keyceremony.transcript import verify_transcript
+
+
+def pdf_text(path: Path) -> str:
+    document = pdfium.PdfDocument(path)
+    try:
+        return "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+
+
+def events(result, step=None):  # type: ignore[no-untyped-def]
+    return [e.event for e in result.verified.entries if step is None or e.step == step]
+
+
+def test_key_generation_runs_to_a_verified_seal(tmp_path):
+    out = tmp_path / "keygen"
+    engine = make_engine("key-generation", EXAMPLES / "key-generation.toml", out, keys=SoftKeys(test_key=TEST_KEY))
+    engine.start()
+    assert [s.status for s in engine.plan()][:2] == ["current", "pending"]
+    result = engine.run()
+    template = load_template("key-generation")
+    verified = verify_transcript(
+        out / "transcript.jsonl", expected_fingerprint=result.fingerprint, later_fingerprints=[],
+        template_requirements=template.requirements(),
+    )  # fmt: skip
+    assert verified.sealed and verified.steps == tuple(s.id for s in template.steps)
+    assert result.verified.meta["test_hooks"] == ["soft-key-import"]
+    holders = {e.data["share_number"]: (e.data["holder"], e.data["bag_number"])
+               for e in verified.entries if e.event == "card-received"}  # fmt: skip
+    assert holders[3] == ("Chen Wei", "TEB-100203") and len(holders) == 5
+    made = next(e.data for e in verified.entries if e.event == "shares-made")
+    assert (made["threshold"], made["count"]) == (3, 5)
+    fingerprint = format_fingerprint(result.fingerprint)
+    for x in range(1, 6):  # the ceremony key's fingerprint is on every card
+        text = pdf_text(out / "cards" / f"card-{x}.pdf")
+        assert fingerprint in text and made["set_id"] in text
+    assert fingerprint in result.report and fingerprint_words(result.fingerprint) in result.report
+    assert result.report_pdf == out / "transcript-report.pdf" and fingerprint in pdf_text(result.report_pdf)
+    assert json.loads((out / "requirements.json").read_text())["steps"][5]["roles"] == {"custodian": 5, "witness": 2}
+    said = "\n".join(engine.ports.prompter.said)
+    assert fingerprint_words(result.fingerprint) in said  # read aloud at the roll call
+    assert_no_secret(out, {"key": TEST_KEY})
+    state = json.loads((out / "state.json").read_text())
+    assert state["status"] == "sealed" and state["fingerprint"] == result.fingerprint.hex()
+
+
+def test_dr_drill_from_a_pdf_a_photo_and_a_share_file(tmp_path, keygen, monkeypatch):
+    from keyceremony.raster import render_pdf
+    from keyceremony.share_sources import read_payloads
+    from keyceremony.share_text import to_text
+
+    render_pdf(keygen.cards / "card-3.pdf", dpi=150)[0].save(tmp_path / "card-3.png")
+    contents = read_payloads(str(keygen.cards / "card-5.pdf"))
+    (tmp_path / "share-5.txt").write_text(to_text(contents.shares[0][1]) + "\n" + contents.packages[0][1].to_text())
+    answers = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    answers = answers.replace("${KEYGEN_DIR}/cards/card-3.pdf", "card-3.png").replace("${KEYGEN_DIR}/cards/card-5.pdf", "share-5.txt")
+    (tmp_path / "answers.toml").write_text(answers, encoding="utf-8")
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    out = tmp_path / "drill"
+    result = make_engine("dr-drill", tmp_path / "answers.toml", out).run()
+    report = next(e.data for e in result.verified.entries if e.event == "drill-report")
+    assert report["outcome"] == "PASSED" and report["cards_used"] == [1, 3, 5]
+    assert report["presented_by"] == {"1": "Alice Ng", "3": "Chen Wei", "5": "Emeka Obi"}
+    kcv = next(e.data["kcv"] for e in result.verified.entries if e.event == "key-tested")
+    assert kcv == report["kcv"]
+    destroyed = [e.data["what"] for e in result.verified.entries if e.event == "destroyed"]
+    assert destroyed[0] == "wrapping key rebuilt from the cards" and destroyed[1].startswith("drill copy")
+    assert_no_secret(out, {"key": TEST_KEY, "wrapping key": keygen.wrapping_key})
+
+
+def test_recovery_runs_and_keeps_the_key(tmp_path, keygen, monkeypatch):
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    out = tmp_path / "recovery"
+    engine = make_engine("recovery", EXAMPLES / "recovery.toml", out)
+    result = engine.run()
+    assert events(result, "recover") == ["recovering", "key-recovered", "completed"]
+    recovered = next(e.data for e in result.verified.entries if e.event == "key-recovered")
+    assert recovered["key_label"] == "root-kek" and recovered["persistent"] and not recovered["extractable"]
+    assert "RECOVERED" in json.dumps(next(e.data for e in result.verified.entries if e.event == "recovery-report"))
+    assert_no_secret(out, {"key": TEST_KEY, "wrapping key": keygen.wrapping_key})
+
+
+def test_scan_back_decodes_photos_of_the_printed_cards(tmp_path):
+    from keyceremony.raster import render_pdf
+
+    class Photographer(RecordingPrompter):
+        def scan_back(self, request):  # type: ignore[no-untyped-def]
+            photo = tmp_path / f"photo-{request.share_number}.png"
+            render_pdf(request.card, dpi=120)[0].rotate(3, expand=True, fillcolor=255).save(photo)
+            return photo
+
+    # A template of our own, which also asks for a confirmation at the hand-over.
+    bundled = Path(__file__).resolve().parents[2] / "ceremony_templates" / "key-generation.toml"
+    template = tmp_path / "keygen-confirm.toml"
+    template.write_text(bundled.read_text(encoding="utf-8").replace(
+        'instructions = "Each custodian checks',
+        'confirm = "Every card is sealed in its bag"\ninstructions = "Each custodian checks'), encoding="utf-8")
+    answers = tmp_path / "answers.toml"
+    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace(
+        "seal = true", "seal = true\nhand-over = true"), encoding="utf-8")
+    out = tmp_path / "keygen"
+    result = make_engine(str(template), answers, out, prompter_class=Photographer).run()
+    scans = [e.data for e in result.verified.entries if e.event == "card-scanned"]
+    assert [s["source"] for s in scans] == [f"photo-{x}.png" for x in range(1, 6)]
+    assert all(s["how"].startswith("a scan or photo") for s in scans)
+    completed = [e.data for e in result.verified.entries if e.step == "hand-over" and e.event == "completed"]
+    assert completed[0]["confirmed"] == "Every card is sealed in its bag"
+
+
+def test_missing_quorum_stops_before_the_step_and_the_ceremony_resumes(tmp_path):
+    text = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    answers = tmp_path / "answers.toml"
+    answers.write_text(text.replace('absent = ["Farah Haddad"]', 'absent = ["Farah Haddad", "Jürgen Weiß"]'), encoding="utf-8")
+    out = tmp_path / "keygen"
+    engine = make_engine("key-generation", answers, out).start()
+    engine.step()
+    with pytest.raises(QuorumNotMet, match=r"needs 2 witness\(s\) present; 1 \(Eve Park\) present"):
+        engine.step()
+    assert not [e for e in engine.writer.entries if e.step == "preflight"]  # nothing recorded
+    engine.close()
+    answers.write_text(text, encoding="utf-8")
+    result = make_engine("key-generation", answers, out).run()
+    resumed = next(e for e in result.verified.entries if e.event == "resumed")
+    assert resumed.data["resume_at"] == "preflight" and resumed.data["answers_changed"] is True
+    assert "restarted" not in events(result, "preflight")
+
+
+def test_an_unconfirmed_step_stops_and_says_what_to_add(tmp_path):
+    text = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace("roll-call = true", "")
+    (tmp_path / "answers.toml").write_text(text, encoding="utf-8")
+    engine = make_engine("key-generation", tmp_path / "answers.toml", tmp_path / "keygen").start()
+    with pytest.raises(AnswersError, match=r"Add `roll-call = true` under \[confirm\]"):
+        engine.step()
+    engine.close()
+
+
+def test_a_lost_soft_key_makes_generate_key_run_again(tmp_path):
+    """In-process version of a crash right after generate-key: the next program has no key."""
+    out = tmp_path / "keygen"
+    first = make_engine("key-generation", EXAMPLES / "key-generation.toml", out).start()
+    for _ in range(3):
+        first.step()
+    first_kcv = next(e.data["kcv"] for e in first.writer.entries if e.event == "key-generated")
+    first.writer.close()  # the process "dies": its memory (the key, the ceremony key) is gone
+    second = make_engine("key-generation", EXAMPLES / "key-generation.toml", out)
+    result = second.run()
+    steps = [(e.step, e.event) for e in result.verified.entries]
+    at = steps.index(("generate-key", "restarted"))
+    assert steps[at - 1] == ("ceremony", "resumed") and steps[at + 1] == ("generate-key", "generating")
+    restarted = result.verified.entries[at]
+    assert restarted.data["lost_in_interruption"] and "never written anywhere" in restarted.data["reason"]
+    kcvs = [e.data["kcv"] for e in result.verified.entries if e.event == "key-generated"]
+    assert kcvs[0] == first_kcv and kcvs[1] != first_kcv  # a new key; the lost one had no backup
+    assert len(result.later_fingerprints) == 1 and result.verified.resumes == 1
+
+
+def test_resume_refuses_another_template_and_a_foreign_folder(tmp_path):
+    out = tmp_path / "keygen"
+    engine = make_engine("key-generation", EXAMPLES / "key-generation.toml", out).start()
+    engine.step()
+    engine.close()
+    custom = tmp_path / "custom.toml"
+    bundled = Path(__file__).resolve().parents[2] / "ceremony_templates" / "key-generation.toml"
+    custom.write_text(bundled.read_text(encoding="utf-8").replace("threshold = 3", "threshold = 2"), encoding="utf-8")
+    with pytest.raises(CeremonyError, match="not the same file"):
+        make_engine(str(custom), EXAMPLES / "key-generation.toml", out).start()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("x")
+    with pytest.raises(CeremonyError, match="not empty and holds no ceremony"):
+        make_engine("key-generation", EXAMPLES / "key-generation.toml", tmp_path / "other").start()
+
+
+HEADLESS = [
+    "keyceremony.ceremony.template", "keyceremony.ceremony.ports", "keyceremony.ceremony.state",
+    "keyceremony.ceremony.engine", "keyceremony.ceremony.steps", "keyceremony.ceremony.answers",
+    "keyceremony.ceremony.preflight", "keyceremony.ceremony.adapters", "keyceremony.ceremony.report",
+    "keyceremony.cli_ceremony",
+]  # fmt: skip
+FORBIDDEN = ("textual", "reportlab", "qrcode", "pkcs11", "pyzbar", "pypdfium2")
+
+
+def test_the_engine_is_headless():
+    """STYLE.md §1: importing the engine loads no UI, card, scan or HSM library."""
+    probe = (
+        "import importlib, json, sys\n"
+        f"for name in {HEADLESS!r}: importlib.import_module(name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert not loaded & set(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
