@@ -22,12 +22,14 @@ WORKING_SIZE = 1600
 _SMALL_ROTATIONS = (-4.0, 4.0)
 
 
-def decode_qr(image: Image.Image) -> list[str]:
+def decode_qr(image: Image.Image, *, min_codes: int = 1) -> list[str]:
     """The texts of the QR codes found in *image*, top to bottom, left to right; ``[]`` if none.
 
     Tries the image as it is, then: downscaled to at most 1600 px, autocontrast, a global
     (Otsu) threshold, sharpening, a median filter (JPEG noise), upscaling small images, and
-    small rotations. Stops at the first attempt that decodes anything.
+    small rotations. Stops as soon as ``min_codes`` different codes were found (a backup's card
+    carries two, and the smaller one may need a clean-up the larger one did not); codes found by
+    different attempts are merged.
 
     The texts are decoded as UTF-8 (zbar's output encoding); share payloads are ASCII.
 
@@ -36,11 +38,12 @@ def decode_qr(image: Image.Image) -> list[str]:
     """
     if not isinstance(image, Image.Image):
         raise ValueError(f"decode_qr needs a PIL image, got {type(image).__name__}")
+    texts: list[str] = []
     for candidate in _attempts(image):
-        found = _zbar(candidate)
-        if found:
-            return found
-    return []
+        texts += [t for t in _zbar(candidate) if t not in texts]
+        if len(texts) >= min_codes:
+            break
+    return texts
 
 
 def _zbar(image: Image.Image) -> list[str]:

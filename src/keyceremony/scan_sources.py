@@ -26,8 +26,11 @@ _HOW_TO_FIX = (
     "or type the text lines with `keyceremony combine --type`")
 
 
-def read_qr_texts(path: str | os.PathLike[str]) -> list[str]:
+def read_qr_texts(path: str | os.PathLike[str], *, min_codes: int = 1) -> list[str]:
     """The QR texts in a PDF (every page) or an image file (every frame), in reading order.
+
+    ``min_codes``: keep trying clean-ups of a page until that many codes are found on it
+    (``qrscan.decode_qr``); a backup's cards carry two.
 
     The file type is decided by its content, not its name: ``%PDF-`` files are rendered at
     200 dpi with ``raster.render_pdf``; anything else is opened with Pillow (PNG, JPEG, TIFF,
@@ -60,7 +63,7 @@ def read_qr_texts(path: str | os.PathLike[str]) -> list[str]:
 
     texts: list[str] = []
     for page in pages:
-        for text in decode_qr(page):
+        for text in decode_qr(page, min_codes=min_codes):
             if text not in texts:
                 texts.append(text)
     if not texts:

@@ -80,7 +80,7 @@ def read_payloads(path: str) -> SourceContents:
     if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
         from keyceremony.scan_sources import read_qr_texts
 
-        texts = read_qr_texts(p)
+        texts = read_qr_texts(p, min_codes=2)  # a backup's card: the share and the package
         share_texts = [t for t in texts if not backup_package.is_package_qr_text(t)]
         for i, text in enumerate(share_texts, 1):
             source = path if len(share_texts) == 1 else f"{path} (code {i})"
