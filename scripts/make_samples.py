@@ -1,7 +1,12 @@
-"""Regenerate samples/: a throwaway secret's share files, one card PDF and its PNG render.
+"""Regenerate samples/: a throwaway secret's share files, one card PDF and its PNG render, and
+samples/ceremony/: a rehearsal key-generation ceremony's signed transcript, its PDF report and
+the cards it printed.
 
-Deterministic: randomness comes from SHAKE-256 of a fixed seed and the time is fixed, so running
-this again gives identical files; tests/test_samples.py checks that it does.
+The share samples are deterministic: randomness comes from SHAKE-256 of a fixed seed and the time
+is fixed, so running this again gives identical files; tests/test_samples.py checks that it does.
+The ceremony is a real run of ``keyceremony run`` (fresh keys, real time), so it changes each
+time; tests/test_samples.py verifies it instead: the transcript's signatures and chain, its
+template, its report, and that the cards belong to it.
 
     .venv/bin/python scripts/make_samples.py [OUTDIR]      (default: samples/)
 """
@@ -53,7 +58,36 @@ def make(out: Path) -> list[Path]:
     return written
 
 
+def make_ceremony(out: Path) -> list[Path]:
+    """Run the key-generation template (soft back end, rehearsal answers) and keep its record."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from keyceremony.raster import render_pdf
+
+    root = Path(__file__).resolve().parent.parent
+    answers = root / "examples" / "ceremony" / "key-generation.toml"
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "keygen"
+        subprocess.run([sys.executable, "-m", "keyceremony", "run", "key-generation", "--answers", str(answers),
+                        "--out", str(run), "--quiet"], check=True, capture_output=True)
+        if out.exists():
+            shutil.rmtree(out)
+        (out / "cards").mkdir(parents=True)
+        names = ["transcript.jsonl", "transcript-report.pdf", "report.txt", "requirements.json", "state.json"]
+        written = []
+        for name in names:
+            shutil.copy2(run / name, out / name)
+            written.append(out / name)
+        for card in sorted((run / "cards").glob("card-*.pdf")):
+            shutil.copy2(card, out / "cards" / card.name)
+            written.append(out / "cards" / card.name)
+    render_pdf(out / "cards" / "card-1.pdf", dpi=100)[0].save(out / "cards" / "card-1.png", optimize=True)
+    return [*written, out / "cards" / "card-1.png"]
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "samples"
-    for path in make(target):
+    for path in make(target) + make_ceremony(target / "ceremony"):
         print(path)

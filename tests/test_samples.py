@@ -51,3 +51,65 @@ def test_sample_card_pdf_holds_share_two():
     (_, from_pdf), = read_shares(str(SAMPLES / "sample-card.pdf"))
     from_txt = from_text((SAMPLES / "sample-share-2.txt").read_text())
     assert from_pdf.to_bytes() == from_txt.to_bytes()
+
+
+# --- samples/ceremony: a real rehearsal run, verified rather than compared byte for byte -----------
+
+CEREMONY = SAMPLES / "ceremony"
+
+
+@pytest.fixture(scope="module")
+def ceremony():
+    import json
+
+    from keyceremony.transcript import TemplateRequirements, verify_transcript
+
+    state = json.loads((CEREMONY / "state.json").read_text())
+    requirements = TemplateRequirements.from_json(json.loads((CEREMONY / "requirements.json").read_text()))
+    result = verify_transcript(
+        CEREMONY / "transcript.jsonl",
+        expected_fingerprint=bytes.fromhex(state["fingerprint"]),
+        later_fingerprints=[bytes.fromhex(f) for f in state["later_fingerprints"]],
+        template_requirements=requirements,
+    )
+    return state, result
+
+
+def test_sample_transcript_verifies_with_its_template(ceremony):
+    state, result = ceremony
+    assert result.sealed and state["status"] == "sealed"
+    assert list(result.steps) == state["completed_steps"]
+
+
+def test_sample_report_is_of_that_transcript(ceremony):
+    import hashlib
+
+    from keyceremony.raster import pdf_text
+
+    _, result = ceremony
+    text = " ".join(" ".join(pdf_text(CEREMONY / "transcript-report.pdf")).split())
+    assert hashlib.sha256((CEREMONY / "transcript.jsonl").read_bytes()).hexdigest() in text
+    fp = result.fingerprint.hex().upper()
+    assert " ".join(fp[i : i + 4] for i in range(0, 32, 4)) in text
+
+
+def test_sample_cards_belong_to_that_ceremony(ceremony):
+    from keyceremony.raster import pdf_text
+    from keyceremony.share_sources import read_payloads
+    from keyceremony.shareset import format_fingerprint
+
+    _, result = ceremony
+    made = next(e.data for e in result.entries if e.event == "shares-made")
+    fp = result.fingerprint.hex().upper()
+    ceremony_fp = " ".join(fp[i : i + 4] for i in range(0, 32, 4))
+    cards = sorted(CEREMONY.glob("cards/card-*.pdf"))
+    assert len(cards) == made["count"]
+    for card in cards:
+        contents = read_payloads(str(card))
+        (_, share), = contents.shares
+        assert format_fingerprint(share.fingerprint()) == made["set_fingerprint"]
+        assert len(contents.packages) == 1
+        assert ceremony_fp in " ".join(" ".join(pdf_text(card)).split())
+    (_, from_png), = read_payloads(str(CEREMONY / "cards" / "card-1.png")).shares
+    (_, from_pdf), = read_payloads(str(CEREMONY / "cards" / "card-1.pdf")).shares
+    assert from_png.to_bytes() == from_pdf.to_bytes()
