@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
+from keyceremony.atomic_file import write_atomically
 from keyceremony.backup_package import BackupPackage, format_kcv, format_package_fingerprint
 from keyceremony.errors import (
     KeyBackendError,
@@ -176,23 +177,22 @@ def write_backup(
     written: list[Path] = []
     try:
         path = out_dir / PACKAGE_FILE
-        write_file(path, package.to_bytes(), mode=0o644)
+        write_atomically(path, package.to_bytes(), mode=0o644)
         written.append(path)
         for share in backup.shares:
             path = out_dir / f"share-{share.x}.txt"
             on_step(f"writing {path.name}...")
             text = share_text.to_text(share, share_comments(share, package)) + "\n" + package.to_text()
-            write_file(path, text.encode("ascii"))
+            write_atomically(path, text.encode("ascii"))
             written.append(path)
         if cards:
             from keyceremony.cards import write_cards
 
             on_step("printing the cards and reading each one back...")
-            checks = write_cards(
+            write_cards(
                 backup.shares, out_dir, custodians=custodians, paper=paper,
-                write=lambda p, data: (write_file(p, data), written.append(p)), package=package,
+                write=lambda p, data: (write_atomically(p, data), written.append(p)), package=package,
             )  # fmt: skip
-            del checks
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
@@ -212,21 +212,6 @@ def share_comments(share: SharePayload, package: BackupPackage) -> list[str]:
         f"set fingerprint {format_fingerprint(share.fingerprint())}",
         "Keep this secret. The backup package after the share's lines is not secret.",
     ]
-
-
-def write_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Write atomically (a half-written file never appears) with ``mode``."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- recovery inputs -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from keyceremony import __version__
+from keyceremony.atomic_file import write_atomically
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 
@@ -29,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("keyceremony: interrupted; nothing was written", file=sys.stderr)
+        print("keyceremony: interrupted. Files are only ever written whole; a ceremony (`run`) "
+              "resumes where it stopped when started again", file=sys.stderr)
         return 130
 
 
@@ -163,13 +165,13 @@ def _split(args: argparse.Namespace) -> int:
     for target, payload in zip(targets, payloads):
         progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
         comments = _share_comments(payload, fingerprint)
-        _write_private(target, share_text.encode_text(payload, comments))
+        write_atomically(target, share_text.encode_text(payload, comments))
     checks = []
     if args.cards:
         from keyceremony.cards import write_cards
 
         progress.step("printing and reading back cards...")
-        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=_write_private)
+        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=write_atomically)
     progress.done()
     print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
     for check in checks:
@@ -193,21 +195,6 @@ def _share_comments(payload, fingerprint: str) -> list[str]:
         f"set fingerprint {fingerprint}",
         "Keep this secret. Each data line: number, 24 characters, 3-character check.",
     ]
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write atomically with mode 0600: a half-written share file never appears."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- combine -------------------------------------------------------------------------------------
@@ -262,7 +249,7 @@ def _combine(args: argparse.Namespace) -> int:
             sys.stdout.buffer.write(secret)
             sys.stdout.buffer.flush()
         else:
-            _write_private(Path(args.out), bytes(secret))
+            write_atomically(Path(args.out), bytes(secret))
     finally:
         secret[:] = bytes(len(secret))
     where = "standard output" if args.out == "-" else args.out

@@ -352,7 +352,8 @@ def _recover(args: argparse.Namespace) -> int:
     if args.new_label and args.drill:
         raise UsageError("--drill uses a scratch label and keeps nothing; leave out --label")
 
-    from keyceremony.backup import gather_recovery_inputs, recover_backup, reveal_key, write_file
+    from keyceremony.atomic_file import write_atomically
+    from keyceremony.backup import gather_recovery_inputs, recover_backup, reveal_key
 
     progress = Progress()
     t0 = time.perf_counter()
@@ -367,7 +368,7 @@ def _recover(args: argparse.Namespace) -> int:
             )
             material = reveal_key(inputs)
             try:
-                write_file(Path(args.reveal), bytes(material))
+                write_atomically(Path(args.reveal), bytes(material))
             finally:
                 material[:] = bytes(len(material))
             what = "raw AES key bytes" if inputs.package.algorithm.is_symmetric else "PKCS#8 PEM private key"

@@ -55,9 +55,21 @@ def add_transcript_commands(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE", help="the transcript (.jsonl)")
     p.add_argument("--out", required=True, metavar="PDF", help="where to write the report")
     p.add_argument("--fingerprint", metavar="FP", help="the ceremony key's fingerprint from the paper log")
+    p.add_argument("--later-fingerprint", action="append", metavar="FP", dest="later_fingerprints",
+                   help="the fingerprint of a new key the transcript was resumed with (repeat, in order)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4")
     p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
     p.set_defaults(run=_report)
+
+
+def _fingerprint_option(option: str, text: str) -> bytes:
+    from keyceremony.errors import UsageError
+    from keyceremony.signer import parse_fingerprint
+
+    try:
+        return parse_fingerprint(text)
+    except ValueError as err:
+        raise UsageError(f"{option} {text!r}: {err}") from None
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -67,19 +79,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from keyceremony.errors import UsageError
-    from keyceremony.signer import fingerprint_words, format_fingerprint, parse_fingerprint, same_fingerprint
+    from keyceremony.signer import fingerprint_words, format_fingerprint, same_fingerprint
     from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
 
-    def fingerprint(option: str, text: str) -> bytes:
-        try:
-            return parse_fingerprint(text)
-        except ValueError as err:
-            raise UsageError(f"{option} {text!r}: {err}") from None
-
-    expected = fingerprint("--fingerprint", args.fingerprint) if args.fingerprint else None
+    expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
     later = None
     if args.later_fingerprints:
-        later = [fingerprint("--later-fingerprint", f) for f in args.later_fingerprints]
+        later = [_fingerprint_option("--later-fingerprint", f) for f in args.later_fingerprints]
     requirements = None
     if args.requirements:
         try:
@@ -139,7 +145,7 @@ def _time(moment: Any) -> str:
 def _report(args: argparse.Namespace) -> int:
     from keyceremony.card_pdf import render_report_pdf
     from keyceremony.errors import UsageError
-    from keyceremony.signer import format_fingerprint, parse_fingerprint
+    from keyceremony.signer import format_fingerprint
     from keyceremony.transcript import verify_transcript
     from keyceremony.transcript_report import build_report
 
@@ -147,12 +153,14 @@ def _report(args: argparse.Namespace) -> int:
         content = Path(args.file).read_bytes()
     except OSError as err:
         raise UsageError(f"{args.file}: cannot read the transcript: {err.strerror}") from None
-    try:
-        expected = parse_fingerprint(args.fingerprint) if args.fingerprint else None
-    except ValueError as err:
-        raise UsageError(f"--fingerprint {args.fingerprint!r}: {err}") from None
+    expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
+    later = [_fingerprint_option("--later-fingerprint", f) for f in args.later_fingerprints or ()] or None
     result = verify_transcript(
-        content, expected_fingerprint=expected, require_sealed=not args.in_progress, name=args.file
+        content,
+        expected_fingerprint=expected,
+        later_fingerprints=later,
+        require_sealed=not args.in_progress,
+        name=args.file,
     )
     pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
     Path(args.out).write_bytes(pdf)

@@ -176,7 +176,7 @@ def _backup_demo(out: Path) -> None:
         package = backup.package
         t_backup = time.perf_counter() - t0
         kcv = format_kcv(package.key_check_value)
-        print(f"Key 'demo-kek' (AES-256) generated inside the token: sensitive, exportable only wrapped;")
+        print("Key 'demo-kek' (AES-256) generated inside the token: sensitive, exportable only wrapped;")
         print(f"  key check value {kcv}. A fresh 256-bit wrapping key wrapped it (RFC 5649), was split 3-of-5")
         print("  onto cards and wiped; the backup package is signed by the cards' own set key.")
         print(f"Files ({t_backup:.1f} s with the cards, each read back): {out}/package.kcb, share-1..5.txt, card-1..5.pdf\n")

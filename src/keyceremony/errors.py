@@ -20,16 +20,28 @@ class KeyCeremonyError(Exception):
 # --- shares and share sets -----------------------------------------------------------------
 
 
-class ShareError(KeyCeremonyError):
-    """A single share (file, card, scan) cannot be used as it is."""
+class LocatedError(KeyCeremonyError):
+    """An error in one file or card, and maybe one line of it: "<source>, line <n>: <message>".
+
+    ``what`` names the thing when the caller has no file name (a typed share, a QR code).
+    """
+
+    what = "input"
 
     def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
         self.source = source
         self.line = line
-        where = source or "share"
+        self.detail = message
+        where = source or self.what
         if line is not None:
             where = f"{where}, line {line}"
         super().__init__(f"{where}: {message}")
+
+
+class ShareError(LocatedError):
+    """A single share (file, card, scan) cannot be used as it is."""
+
+    what = "share"
 
 
 class ShareFormatError(ShareError):
@@ -127,17 +139,11 @@ class CanaryMismatch(KeyCeremonyError):
 # --- backup packages and key backups (backup_package.py, backup.py) -------------------------
 
 
-class PackageError(KeyCeremonyError):
+class PackageError(LocatedError):
     """A backup package (package.kcb, a card's second QR code, a share file's package block)
     cannot be used as it is. Names the file or card and, for typed text, the line."""
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
-        self.source = source
-        self.line = line
-        where = source or "backup package"
-        if line is not None:
-            where = f"{where}, line {line}"
-        super().__init__(f"{where}: {message}")
+    what = "backup package"
 
 
 class PackageFormatError(PackageError):
@@ -255,17 +261,10 @@ class SignerUnavailable(KeyCeremonyError):
 # --- ceremony templates, answers files and the ceremony engine (ceremony/) ----------------------
 
 
-class CeremonyFileError(KeyCeremonyError):
+class CeremonyFileError(LocatedError):
     """A ceremony template or answers file that cannot be used; names the file and the line."""
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
-        self.source = source
-        self.line = line
-        self.detail = message
-        where = source or "file"
-        if line is not None:
-            where = f"{where}, line {line}"
-        super().__init__(f"{where}: {message}")
+    what = "file"
 
 
 class TemplateError(CeremonyFileError):

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from keyceremony import canonical_json
+from keyceremony.atomic_file import fsync_directory
 from keyceremony.errors import (
     NonCanonicalJSON,
     TemplateViolation,
@@ -818,7 +819,7 @@ class _Chain:
         if own and entry.event not in (OPENED, RESUMED, SEALED):
             raise self.fail("structure", f"step '{CEREMONY_STEP}' is reserved; event '{entry.event}' is not one of its events", n, seq)
         if own and entry.event == OPENED and n != 1:
-            raise self.fail("structure", f"the ceremony is opened a second time (it was opened on line 1)", n, seq)
+            raise self.fail("structure", "the ceremony is opened a second time (it was opened on line 1)", n, seq)
         head = own and entry.event in _SEGMENT_HEADS
         if head and entry.key is None:
             raise self.fail("structure", f"an '{entry.event}' entry must carry the key that signs it", n, seq)
@@ -1026,18 +1027,6 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _fsync_directory(directory: Path) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(directory, flags)
-    except OSError:  # pragma: no cover - platforms that cannot open directories (Windows)
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _lock(fd: int, path: Path) -> None:
     try:
         import fcntl
@@ -1137,7 +1126,7 @@ class TranscriptWriter:
             _lock(fd, path)
             _write_all(fd, line)
             os.fsync(fd)
-            _fsync_directory(path.parent.resolve())
+            fsync_directory(path.parent.resolve())
         except BaseException as err:
             os.close(fd)
             path.unlink(missing_ok=True)  # nothing usable was created

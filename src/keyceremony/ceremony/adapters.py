@@ -135,25 +135,25 @@ class PdfCardPrinter:
     def print_report(self, verified: Any, transcript: bytes, *, source_name: str) -> Path:
         """The auditors' PDF of the verified transcript (transcript_report.build_report), with
         the ceremony key's fingerprint, every entry and signature lines."""
-        from keyceremony.backup import write_file
+        from keyceremony.atomic_file import write_atomically
         from keyceremony.card_pdf import render_report_pdf
         from keyceremony.transcript_report import build_report
 
         path = self.directory.parent / self.REPORT
         pdf = render_report_pdf(build_report(verified, transcript, source_name=source_name), paper=self.paper)
-        write_file(path, pdf, mode=0o644)
+        write_atomically(path, pdf, mode=0o644)
         return path
 
     def print_backup(
         self, backup: Any, *, custodians: Sequence[str], paper: str, ceremony_fingerprint: str
     ) -> Sequence[PrintedCard]:
-        from keyceremony.backup import write_file
+        from keyceremony.atomic_file import write_atomically
         from keyceremony.cards import READBACK_DPI, write_cards
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        write_file(self.directory / self.PACKAGE, backup.package.to_bytes(), mode=0o644)
+        write_atomically(self.directory / self.PACKAGE, backup.package.to_bytes(), mode=0o644)
         checks = write_cards(
-            backup.shares, self.directory, custodians=custodians, paper=paper, write=write_file,
+            backup.shares, self.directory, custodians=custodians, paper=paper, write=write_atomically,
             package=backup.package, ceremony_fingerprint=ceremony_fingerprint,
         )  # fmt: skip
         names = dict(enumerate(custodians, start=1))
@@ -184,7 +184,7 @@ class PdfCardPrinter:
                 path.unlink()
             except FileNotFoundError:
                 continue
-        from keyceremony.ceremony.state import fsync_directory
+        from keyceremony.atomic_file import fsync_directory
 
         if self.directory.is_dir():
             fsync_directory(self.directory)

@@ -450,7 +450,7 @@ class CeremonyEngine:
             later_fingerprints=list(later),
             template_requirements=self.template.requirements(),
         )
-        from keyceremony.backup import write_file
+        from keyceremony.atomic_file import write_atomically
 
         print_report = getattr(self.ports.printer, "print_report", None)
         report_pdf = None
@@ -459,8 +459,8 @@ class CeremonyEngine:
             report_pdf = print_report(verified, content, source_name=self.transcript_path.name)
         report = render_report(self.template, verified, self.state, self.out_dir, report_pdf)
         report_path = self.out_dir / REPORT_FILE
-        write_file(report_path, report.encode("utf-8"), mode=0o644)
-        write_file(self.out_dir / REQUIREMENTS_FILE, requirements_json(self.template).encode("utf-8"), mode=0o644)
+        write_atomically(report_path, report.encode("utf-8"), mode=0o644)
+        write_atomically(self.out_dir / REQUIREMENTS_FILE, requirements_json(self.template).encode("utf-8"), mode=0o644)
         self.state.status = "sealed"
         self.state.completed_steps = [s.id for s in self.template.steps]
         save_state(self.out_dir, self.state)

@@ -15,12 +15,12 @@ integers, booleans and lists: no key, share, PIN or wrapping key can be put in i
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keyceremony import canonical_json
+from keyceremony.atomic_file import write_atomically
 from keyceremony.errors import CeremonyError, NonCanonicalJSON
 from keyceremony.transcript import check_public_data
 
@@ -89,26 +89,4 @@ def save_state(directory: Path, state: CeremonyState) -> None:
     """Replace the state file atomically and durably. Refuses anything that looks secret."""
     obj = check_public_data(state.to_json(), field="state")
     data = canonical_json.encode(obj) + b"\n"
-    path = state_path(directory)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_directory(directory)
-
-
-def fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # pragma: no cover - platforms that cannot open directories
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_atomically(state_path(directory), data, mode=0o644)
