@@ -1,6 +1,6 @@
 """What a printed share card says, independent of how it is drawn or scanned.
 
-``CardContent`` is the value the card renderer (``card_pdf``) draws and the thing a test or a
+``CardContent`` is the value the card renderer (``pdf_render``) draws and the thing a test or a
 sample generator builds. It imports nothing outside the standard library, so the ceremony engine
 can build cards without pulling in reportlab or qrcode (STYLE.md §1, §2).
 

@@ -143,7 +143,7 @@ def _time(moment: Any) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from keyceremony.card_pdf import render_report_pdf
+    from keyceremony.pdf_render import render_report_pdf
     from keyceremony.errors import UsageError
     from keyceremony.signer import format_fingerprint
     from keyceremony.transcript import verify_transcript

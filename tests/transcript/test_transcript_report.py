@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.card_pdf import render_report_pdf
+from keyceremony.pdf_render import render_report_pdf
 from keyceremony.raster import pdf_text, render_pdf
 from keyceremony.transcript import verify_transcript
 from keyceremony.transcript_report import build_report

@@ -136,7 +136,7 @@ class PdfCardPrinter:
         """The auditors' PDF of the verified transcript (transcript_report.build_report), with
         the ceremony key's fingerprint, every entry and signature lines."""
         from keyceremony.atomic_file import write_atomically
-        from keyceremony.card_pdf import render_report_pdf
+        from keyceremony.pdf_render import render_report_pdf
         from keyceremony.transcript_report import build_report
 
         path = self.directory.parent / self.REPORT
