@@ -55,30 +55,8 @@ def add_ceremony_commands(subparsers: Any) -> None:
     p.set_defaults(run=_run)
 
 
-def _read_pin(pin_file: str | None, token: str) -> str:
-    from keyceremony.errors import UsageError
-
-    if pin_file:
-        try:
-            lines = Path(pin_file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"--pin-file {pin_file}: cannot be read ({err.__class__.__name__})") from None
-        if not lines or not lines[0]:
-            raise UsageError(f"--pin-file {pin_file}: the first line must be the PIN")
-        return lines[0]
-    pin = os.environ.get(PIN_ENV)
-    if pin:
-        return pin
-    if sys.stdin.isatty():
-        import getpass
-
-        pin = getpass.getpass(f"User PIN for token '{token}': ")
-        if pin:
-            return pin
-    raise UsageError(f"token '{token}' needs its user PIN: set {PIN_ENV}, give --pin-file FILE, or run on a terminal")
-
-
 def _keys(args: argparse.Namespace, answers: Any) -> Any:
+    from keyceremony.cli_keys import read_pin
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
     from keyceremony.errors import UsageError
 
@@ -101,7 +79,7 @@ def _keys(args: argparse.Namespace, answers: Any) -> Any:
         raise UsageError(f"name the PKCS#11 module: --module PATH, [hsm] module in the answers, or ${MODULE_ENV}")
     if not token:
         raise UsageError("name the token: --token LABEL or [hsm] token in the answers")
-    return Pkcs11Keys(module, token, _read_pin(args.pin_file, token), wrap_mechanism=answers.hsm.wrap_mechanism)
+    return Pkcs11Keys(module, token, read_pin(args.pin_file, token), wrap_mechanism=answers.hsm.wrap_mechanism)
 
 
 def _kill_hook() -> Any:

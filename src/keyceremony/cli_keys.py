@@ -123,20 +123,22 @@ def _choose_backend(args: argparse.Namespace) -> str:
     return "pkcs11" if (args.module or args.token) else "soft"
 
 
-def _read_pin(args: argparse.Namespace, token: str) -> str:
-    if args.pin_file:
-        path = Path(args.pin_file)
+def read_pin(pin_file: str | None, token: str) -> str:
+    """The token's user PIN: from ``pin_file``'s first line, else $KEYCEREMONY_PIN, else a
+    prompt on a terminal; never from the command line (shared by ``backup``, ``recover``, ``run``)."""
+    if pin_file:
+        path = Path(pin_file)
         try:
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UsageError(f"--pin-file {args.pin_file}: no such file") from None
+            raise UsageError(f"--pin-file {pin_file}: no such file") from None
         except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"--pin-file {args.pin_file}: cannot be read ({err.__class__.__name__})") from None
+            raise UsageError(f"--pin-file {pin_file}: cannot be read ({err.__class__.__name__})") from None
         pin = raw.splitlines()[0] if raw.splitlines() else ""
         if not pin:
-            raise UsageError(f"--pin-file {args.pin_file}: the file is empty; its first line must be the PIN")
+            raise UsageError(f"--pin-file {pin_file}: the file is empty; its first line must be the PIN")
         if path.stat().st_mode & 0o077:
-            print(f"keyceremony: warning: {args.pin_file} can be read by other users; chmod 600 it",
+            print(f"keyceremony: warning: {pin_file} can be read by other users; chmod 600 it",
                   file=sys.stderr)
         return pin
     pin = os.environ.get(PIN_ENV)
@@ -164,7 +166,7 @@ def _open_backend(args: argparse.Namespace, kind: str):  # type: ignore[no-untyp
         raise UsageError(f"name the PKCS#11 module with --module PATH (or set {MODULE_ENV})")
     if not args.token:
         raise UsageError("name the token with --token LABEL (see `softhsm2-util --show-slots` or the vendor tool)")
-    pin = _read_pin(args, args.token)
+    pin = read_pin(args.pin_file, args.token)
     from keyceremony.keys.pkcs11_backend import Pkcs11Backend
 
     return Pkcs11Backend(module, args.token, pin, wrap_mechanism=args.wrap_mechanism), f"token '{args.token}'"
