@@ -7,8 +7,8 @@ import pytest
 
 from keyceremony.backup import Backup, generate_and_back_up, write_backup
 from keyceremony.backup_package import format_kcv
-from keyceremony.pdf_render import render_pdf_render
-from keyceremony.cards import CardReadbackError, card_content, render_card, verify_pdf_render
+from keyceremony.pdf_render import render_card_pdf
+from keyceremony.cards import CardReadbackError, card_content, render_card, verify_card_pdf
 from keyceremony.errors import PackageFormatError
 from keyceremony.keys.model import KeyAlgorithm
 from keyceremony.keys.soft import SoftBackend
@@ -41,14 +41,14 @@ def test_a_backup_card_carries_the_share_the_package_and_the_check_value(aes, pa
     assert card.package_qr_text == package.to_qr_text()
     assert card.key_check_value == format_kcv(package.key_check_value)
     assert "`keyceremony recover`" in " ".join(card.instructions)
-    pdf = render_pdf_render(card)
-    check = verify_pdf_render(pdf, share, name="card-2.pdf", package=package)  # both codes at 150 dpi
+    pdf = render_card_pdf(card)
+    check = verify_card_pdf(pdf, share, name="card-2.pdf", package=package)  # both codes at 150 dpi
     assert check.x == 2
     [page] = render_pdf(pdf, dpi=100)
     clean_margins(page)
     # a card without the package, checked as a backup card, is refused
     with pytest.raises(CardReadbackError, match="expected one page with 2 QR code"):
-        verify_pdf_render(render_card(share), share, name="card-2.pdf", package=package)
+        verify_card_pdf(render_card(share), share, name="card-2.pdf", package=package)
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
@@ -59,7 +59,7 @@ def test_the_largest_backup_card_fits_and_reads_back(paper):
     share = backup.shares[-1]
     assert len(backup.package.to_qr_text()) > 850
     pdf = render_card(share, custodian="W" * 64, paper=paper, package=backup.package)
-    verify_pdf_render(pdf, share, name="card-255.pdf", package=backup.package)
+    verify_card_pdf(pdf, share, name="card-255.pdf", package=backup.package)
     [page] = render_pdf(pdf, dpi=100)
     clean_margins(page)
 
@@ -101,7 +101,7 @@ def test_files_give_shares_and_packages_by_magic(aes, tmp_path):
     assert f"share-2.txt, line {at + 1}: data line 3 does not match its check" in str(problem)
 
 
-def test_a_pdf_render_gives_both_payloads(aes, tmp_path):
+def test_a_card_pdf_gives_both_payloads(aes, tmp_path):
     pdf = tmp_path / "card-3.pdf"
     pdf.write_bytes(render_card(aes.shares[2], package=aes.package))
     contents = read_payloads(str(pdf))
@@ -124,7 +124,7 @@ def test_write_backup_removes_what_it_wrote_when_a_card_fails(aes, tmp_path, mon
     def broken(*args, **kwargs):
         raise CardReadbackError("card-1.pdf: the QR code reads back to a different share")
 
-    monkeypatch.setattr(cards, "verify_pdf_render", broken)
+    monkeypatch.setattr(cards, "verify_card_pdf", broken)
     with pytest.raises(CardReadbackError):
         write_backup(aes, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from card_samples import make_card, matrix_image, synthetic_payload
 from keyceremony import card_model
 from keyceremony.card_model import QR_ALPHANUMERIC, CardContent
-from keyceremony.pdf_render import render_pdf_render
+from keyceremony.pdf_render import render_card_pdf
 from keyceremony.qr import qr_matrix
 from keyceremony.qrscan import decode_qr
 from keyceremony.raster import render_pdf
@@ -27,9 +27,9 @@ PAGE_POINTS = {"a4": (595.3, 841.9), "letter": (612, 792)}
 
 
 @pytest.fixture(scope="module", params=PAPERS)
-def pdf_render(request: pytest.FixtureRequest) -> tuple[CardContent, bytes]:
+def card_pdf(request: pytest.FixtureRequest) -> tuple[CardContent, bytes]:
     card = make_card(request.param)
-    return card, render_pdf_render(card)
+    return card, render_card_pdf(card)
 
 
 # --- CardContent ------------------------------------------------------------------------------
@@ -99,8 +99,8 @@ def test_qr_matrix_is_a_borderless_level_q_symbol() -> None:
 # --- PDF --------------------------------------------------------------------------------------
 
 
-def test_pdf_render_is_one_page_of_the_chosen_paper(pdf_render: tuple[CardContent, bytes]) -> None:
-    card, pdf = pdf_render
+def test_card_pdf_is_one_page_of_the_chosen_paper(card_pdf: tuple[CardContent, bytes]) -> None:
+    card, pdf = card_pdf
     assert pdf.startswith(b"%PDF-")
     pages = render_pdf(pdf, dpi=72)
     assert len(pages) == 1
@@ -109,30 +109,30 @@ def test_pdf_render_is_one_page_of_the_chosen_paper(pdf_render: tuple[CardConten
     assert pages[0].mode == "L"
 
 
-def test_pdf_render_bytes_are_deterministic() -> None:
+def test_card_pdf_bytes_are_deterministic() -> None:
     card = make_card()
-    first = render_pdf_render(card)
-    assert render_pdf_render(make_card()) == first
-    assert render_pdf_render(dataclasses.replace(card, custodian="Bob Example")) != first
+    first = render_card_pdf(card)
+    assert render_card_pdf(make_card()) == first
+    assert render_card_pdf(dataclasses.replace(card, custodian="Bob Example")) != first
 
 
 @pytest.mark.parametrize("dpi", [150, 200])
-def test_card_round_trips_through_pixels(pdf_render: tuple[CardContent, bytes], dpi: int) -> None:
-    card, pdf = pdf_render
+def test_card_round_trips_through_pixels(card_pdf: tuple[CardContent, bytes], dpi: int) -> None:
+    card, pdf = card_pdf
     [page] = render_pdf(pdf, dpi=dpi)
     assert decode_qr(page) == [card.qr_text]
 
 
-def test_pdf_render_file_round_trips(pdf_render: tuple[CardContent, bytes], tmp_path) -> None:
-    card, pdf = pdf_render
+def test_card_pdf_file_round_trips(card_pdf: tuple[CardContent, bytes], tmp_path) -> None:
+    card, pdf = card_pdf
     path = tmp_path / f"card-{card.paper}.pdf"
     path.write_bytes(pdf)
     assert read_qr_texts(path) == [card.qr_text]
 
 
-def test_independent_decoder_zbarimg_reads_the_card(pdf_render: tuple[CardContent, bytes],
+def test_independent_decoder_zbarimg_reads_the_card(card_pdf: tuple[CardContent, bytes],
                                                     tmp_path) -> None:
-    card, pdf = pdf_render
+    card, pdf = card_pdf
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
         pytest.fail("zbarimg is missing: apt-get install zbar-tools")
@@ -160,7 +160,7 @@ def test_largest_allowed_card_fits_inside_the_margins(paper: str) -> None:
         instructions=(("Wide " * 100)[:each - 1] + ".",) * card_model.MAX_INSTRUCTIONS,
         qr_text="".join(rng.choices(sorted(QR_ALPHANUMERIC), k=card_model.MAX_QR_CHARS)),
         share_index=255, share_count=255, threshold=254)
-    [page] = render_pdf(render_pdf_render(card), dpi=100)
+    [page] = render_pdf(render_card_pdf(card), dpi=100)
     margin = round(10 / 25.4 * 100)  # 10 mm; the card keeps 13 mm margins
     w, h = page.size
     strips = ((0, 0, w, margin), (0, h - margin, w, h), (0, 0, margin, h), (w - margin, 0, w, h))
@@ -170,9 +170,9 @@ def test_largest_allowed_card_fits_inside_the_margins(paper: str) -> None:
 
 
 def test_text_the_standard_fonts_cannot_print_is_rejected() -> None:
-    render_pdf_render(make_card(custodian="Zo\u00eb Fran\u00e7ois"))  # Windows-1252 is fine
+    render_card_pdf(make_card(custodian="Zo\u00eb Fran\u00e7ois"))  # Windows-1252 is fine
     with pytest.raises(ValueError, match="custodian"):
-        render_pdf_render(make_card(custodian="\u0416\u0430\u043d\u043d\u0430"))
+        render_card_pdf(make_card(custodian="\u0416\u0430\u043d\u043d\u0430"))
 
 
 # --- property: any alphanumeric text survives QR encoding and zbar --------------------------

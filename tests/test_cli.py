@@ -514,7 +514,7 @@ def test_custodians_are_printed_on_their_cards(cards):
     assert cards.fingerprint in text(3)
 
 
-def test_combine_from_pdf_renders(cards, tmp_path):
+def test_combine_from_card_pdfs(cards, tmp_path):
     result = ok(run("combine", cards.folder / "card-3.pdf", cards.folder / "card-1.pdf", "--out", "-", cwd=tmp_path))
     assert result.stdout == SECRET
 

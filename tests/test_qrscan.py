@@ -11,7 +11,7 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as plain_zbar
 
 from card_samples import make_card, perspective
-from keyceremony.pdf_render import render_pdf_render
+from keyceremony.pdf_render import render_card_pdf
 from keyceremony.errors import ScanError
 from keyceremony.qrscan import decode_qr
 from keyceremony.raster import render_pdf
@@ -22,18 +22,18 @@ PAYLOAD = CARD.qr_text
 
 
 @pytest.fixture(scope="module")
-def pdf_render() -> bytes:
-    return render_pdf_render(CARD)
+def card_pdf() -> bytes:
+    return render_card_pdf(CARD)
 
 
 @pytest.fixture(scope="module")
-def page_200(pdf_render: bytes) -> Image.Image:
-    return render_pdf(pdf_render, dpi=200)[0]
+def page_200(card_pdf: bytes) -> Image.Image:
+    return render_pdf(card_pdf, dpi=200)[0]
 
 
 @pytest.fixture(scope="module")
-def page_150(pdf_render: bytes) -> Image.Image:
-    return render_pdf(pdf_render, dpi=150)[0]
+def page_150(card_pdf: bytes) -> Image.Image:
+    return render_pdf(card_pdf, dpi=150)[0]
 
 
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -117,7 +117,7 @@ def test_transparent_png_reads_as_white_paper(page_200: Image.Image, tmp_path) -
 
 def test_every_frame_of_a_multipage_tiff_is_read(page_150: Image.Image, tmp_path) -> None:
     other = make_card("a4", seed=2, share_index=3)
-    second = render_pdf(render_pdf_render(other), dpi=150)[0]
+    second = render_pdf(render_card_pdf(other), dpi=150)[0]
     path = tmp_path / "scans.tif"
     page_150.save(path, save_all=True, append_images=[second], compression="tiff_deflate")
     assert read_qr_texts(path) == [PAYLOAD, other.qr_text]
@@ -201,8 +201,8 @@ def test_missing_file_and_folder(tmp_path) -> None:
         read_qr_texts(tmp_path)
 
 
-def test_misuse_raises_value_error(pdf_render: bytes) -> None:
+def test_misuse_raises_value_error(card_pdf: bytes) -> None:
     with pytest.raises(ValueError, match="PIL image"):
         decode_qr(b"not an image")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="dpi"):
-        render_pdf(pdf_render, dpi=5)
+        render_pdf(card_pdf, dpi=5)

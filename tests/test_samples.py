@@ -44,7 +44,7 @@ def test_sample_card_png_and_shares_recover_the_sample_secret():
     assert recover_secret(items).secret == (SAMPLES / "secret.bin").read_bytes()
 
 
-def test_sample_pdf_render_holds_share_two():
+def test_sample_card_pdf_holds_share_two():
     from keyceremony.share_sources import read_shares
     from keyceremony.share_text import from_text
 

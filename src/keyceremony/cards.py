@@ -78,12 +78,12 @@ class CardCheck:
 
 
 def render_card(payload: SharePayload, **kwargs: object) -> bytes:
-    from keyceremony.pdf_render import render_pdf_render
+    from keyceremony.pdf_render import render_card_pdf
 
-    return render_pdf_render(card_content(payload, **kwargs))  # type: ignore[arg-type]
+    return render_card_pdf(card_content(payload, **kwargs))  # type: ignore[arg-type]
 
 
-def verify_pdf_render(
+def verify_card_pdf(
     pdf: bytes, payload: SharePayload, *, name: str, package: BackupPackage | None = None
 ) -> CardCheck:
     """Render ``pdf`` to pixels, decode its QR code(s) and parse its text; raise unless all match.
@@ -148,7 +148,7 @@ def write_cards(
         pdf = render_card(payload, custodian=custodian, paper=paper, package=package,
                           ceremony_fingerprint=ceremony_fingerprint)
         (write or _write)(path, pdf)
-        checks.append(verify_pdf_render(path.read_bytes(), payload, name=str(path), package=package))
+        checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path), package=package))
     return checks
 
 

@@ -18,7 +18,7 @@ the instructions below both, whichever fits at the larger type. Its share code i
 (about 1 mm per module) to make room. Every card ``keyceremony backup`` can make fits, down to
 64-character labels and custodians and a P-256 package on US Letter
 (tests/test_backup_cards.py); a package card whose other fields are all near their limits may
-not, and then ``render_pdf_render`` raises ``ValueError``.
+not, and then ``render_card_pdf`` raises ``ValueError``.
 
 Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
 on one page of A4 or US Letter. Only the 14 standard PDF fonts are used (nothing embedded), so
@@ -47,7 +47,7 @@ from reportlab.platypus import Paragraph
 from .card_model import CardContent
 from .qr import qr_matrix
 
-__all__ = ["render_pdf_render", "render_report_pdf"]
+__all__ = ["render_card_pdf", "render_report_pdf"]
 
 _PAGE_SIZES = {"a4": A4, "letter": LETTER}
 
@@ -104,7 +104,7 @@ class _Field:
         return LABEL_HEIGHT + len(self.lines) * self.leading
 
 
-def render_pdf_render(card: CardContent) -> bytes:
+def render_card_pdf(card: CardContent) -> bytes:
     """One page of PDF (A4 or US Letter, from ``card.paper``) showing *card*.
 
     Deterministic: the same *card* always gives the same bytes.
@@ -112,7 +112,7 @@ def render_pdf_render(card: CardContent) -> bytes:
     Raises ``ValueError`` if a text field has a character the standard PDF fonts cannot print
     (outside Windows-1252), or if the QR text cannot be encoded (see ``qr.qr_matrix``).
 
-    >>> pdf = render_pdf_render(card)   # doctest: +SKIP
+    >>> pdf = render_card_pdf(card)   # doctest: +SKIP
     >>> pdf[:5]
     b'%PDF-'
     """

@@ -33,7 +33,7 @@ def decode_qr(image: Image.Image, *, min_codes: int = 1) -> list[str]:
 
     The texts are decoded as UTF-8 (zbar's output encoding); share payloads are ASCII.
 
-    >>> decode_qr(render_pdf(render_pdf_render(card))[0])   # doctest: +SKIP
+    >>> decode_qr(render_pdf(render_card_pdf(card))[0])   # doctest: +SKIP
     ['KC1:...']
     """
     if not isinstance(image, Image.Image):

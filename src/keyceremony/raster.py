@@ -25,7 +25,7 @@ def render_pdf(pdf: bytes | str | Path, dpi: int = 200) -> list[Image.Image]:
     Raises ``ValueError`` for a *dpi* outside 30..1200 and ``ScanError`` if *pdf* is not a
     readable PDF (naming the file when a path was given).
 
-    >>> [page.size for page in render_pdf(render_pdf_render(card), dpi=72)]   # doctest: +SKIP
+    >>> [page.size for page in render_pdf(render_card_pdf(card), dpi=72)]   # doctest: +SKIP
     [(595, 842)]
     """
     if not isinstance(dpi, int) or not MIN_DPI <= dpi <= MAX_DPI:
