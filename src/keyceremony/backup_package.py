@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,11 +33,12 @@ from keyceremony.keys.model import (
     canary_plaintext,
 )
 from keyceremony.share_payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN
-from keyceremony.share_text import CHARS_PER_LINE, format_line, line_check_error
+from keyceremony.share_text import TextKind, decode_lines, encode_lines
 
 MAGIC = b"KCB"
 VERSION = 1
 HEADER = "keyceremony backup package v1"
+PACKAGE_TEXT = TextKind(HEADER, "backup package", PackageFormatError, "backup package")
 CHECK_LEN = 4
 MAX_BLOB_LEN = 4096
 MAX_PUBLIC_KEY_LEN = 1024
@@ -49,8 +49,6 @@ _HEAD = struct.Struct(">3sBI8s16sBB")  # magic, version, created, set_id, set_fi
 _KCV_LEN = {True: 3, False: 8}  # by algorithm.is_symmetric: AES KCV / public-key fingerprint
 _NONCE_LEN = {True: 12, False: 16}
 _ALGORITHMS = {a.value: a for a in KeyAlgorithm}
-_LINE = re.compile(r"^\s*(\d+)\s*[:.]?\s+(.*\S)\s*$")
-_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "9": "G"})  # as share_text accepts
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 
@@ -286,12 +284,7 @@ class BackupPackage:
         """The text block: header, '# ' comment lines, numbered data lines (as share text)."""
         if comments is None:
             comments = default_comments(self)
-        data = base64.b32encode(self.to_bytes()).rstrip(b"=").decode("ascii")
-        chunks = [data[i : i + CHARS_PER_LINE] for i in range(0, len(data), CHARS_PER_LINE)]
-        width = max(2, len(str(len(chunks))))
-        lines = [HEADER, *(f"# {c}" for c in comments)]
-        lines += [format_line(n, chunk, width) for n, chunk in enumerate(chunks, 1)]
-        return "\n".join(lines) + "\n"
+        return encode_lines(self.to_bytes(), HEADER, list(comments)).decode("utf-8")
 
     @classmethod
     def from_text(cls, text: str, *, source: str | None = None) -> BackupPackage:
@@ -300,43 +293,9 @@ class BackupPackage:
         Line numbers count from the start of ``text``; a caller that cut the block out of a
         share file passes the earlier lines as blank lines to keep them (share_sources does).
         """
-        lines = text.splitlines()
-        start = next((i for i, line in enumerate(lines) if line.strip()), None)
-        if start is None:
-            raise PackageFormatError("the text is empty; it should hold a backup package", source=source)
-        first = lines[start].strip().lower()
-        if first != HEADER:
-            match = re.fullmatch(r"keyceremony backup package v(\d+)", first)
-            raise PackageFormatError(
-                f"backup package text version {match.group(1)} is not supported (this "
-                "keyceremony reads v1); use a newer keyceremony"
-                if match
-                else f"the first line should read '{HEADER}'; this is not a keyceremony backup package",
-                source=source,
-                line=start + 1,
-            )
-        data = [(i + 1, ln) for i, ln in enumerate(lines[start + 1 :], start + 1)
-                if ln.strip() and not ln.lstrip().startswith("#")]  # fmt: skip
-        if not data:
-            raise PackageFormatError("the package has no data lines after its first line", source=source)
-        chars = []
-        for expected, (file_line, line) in enumerate(data, 1):
-            problem = line_check_error(line, expected)
-            if problem:
-                raise PackageFormatError(problem, source=source, line=file_line)
-            match = _LINE.match(line)
-            assert match is not None  # line_check_error accepted it
-            tokens = match.group(2).upper().translate(_LOOKALIKES).split()
-            chunk = "".join(tokens[:-1])
-            if expected < len(data) and len(chunk) != CHARS_PER_LINE:
-                raise PackageFormatError(
-                    f"data line {expected} has {len(chunk)} characters where {CHARS_PER_LINE} are "
-                    "expected; a character is missing or extra on this line",
-                    source=source,
-                    line=file_line,
-                )
-            chars.append(chunk)
-        return cls._from_base32("".join(chars), source, f"the package ends after line {data[-1][0]} but is not complete; lines are missing at the end")
+        chars, last_line = decode_lines(text, PACKAGE_TEXT, source=source)
+        truncated = f"the package ends after line {last_line} but is not complete; lines are missing at the end"
+        return cls._from_base32(chars.decode("ascii"), source, truncated)
 
     def to_qr_text(self) -> str:
         """Base32 without padding, upper case: QR alphanumeric mode (docs/share-format.md §6)."""

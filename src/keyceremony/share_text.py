@@ -17,11 +17,12 @@ a 256 MiB secret (18 million lines) is written and read in seconds.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from keyceremony import base32
-from keyceremony.errors import ShareFormatError
+from keyceremony.errors import LocatedError, ShareFormatError
 from keyceremony.share_payload import SharePayload
 
 HEADER = "keyceremony share v1"
@@ -34,6 +35,22 @@ _CRC_POLY = 0x4599  # x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1
 _CRC_BITS = 15
 # Characters people confuse with base32 ones; accepted on input, never written.
 _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B", "9": "G"})
+
+
+@dataclass(frozen=True)
+class TextKind:
+    """A format written as checked lines: its header line, what to call it, its error class.
+
+    Shares and backup packages (docs/backup-package.md §5) share the line codec below.
+    """
+
+    header: str
+    noun: str  # "share"
+    error: type[LocatedError]
+    whole: str  # what a file of this kind is called: "share file"
+
+
+SHARE_TEXT = TextKind(HEADER, "share", ShareFormatError, "share file")
 
 
 def _crc_update(crc: int, value: int, nbits: int) -> int:
@@ -131,11 +148,16 @@ def to_text(payload: SharePayload, comments: list[str] | None = None) -> str:
 
 
 def encode_text(payload: SharePayload, comments: list[str] | None = None) -> bytes:
-    """``to_text`` as ASCII bytes, built without per-line Python work (large shares)."""
-    values = base32.symbols(payload.to_bytes())
+    """``to_text`` as UTF-8 bytes, built without per-line Python work (large shares)."""
+    return encode_lines(payload.to_bytes(), HEADER, comments)
+
+
+def encode_lines(data: bytes, header: str, comments: list[str] | None = None) -> bytes:
+    """``header``, '# ' comment lines, then ``data`` as numbered, checked base32 lines."""
+    values = base32.symbols(data)
     nlines = -(-len(values) // CHARS_PER_LINE)
     width = max(2, len(str(nlines)))
-    head = "\n".join([HEADER] + [f"# {c}" for c in (comments or [])]) + "\n"
+    head = "\n".join([header] + [f"# {c}" for c in (comments or [])]) + "\n"
     full = len(values) // CHARS_PER_LINE
     body = _full_lines(values[: full * CHARS_PER_LINE], full, width)
     tail = b""
@@ -186,12 +208,7 @@ def from_text(text: str | bytes, *, source: str | None = None) -> SharePayload:
     Lenient where it cannot hide a mistake: case, spacing, and the look-alikes 0/O, 1/I, 8/B,
     9/G are accepted; every line must carry its check and the line numbers must run 1, 2, 3...
     """
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    fast = _fast_decode(raw, source)
-    if fast is not None:
-        chars, last_line = fast
-    else:
-        chars, last_line = _slow_decode(raw, source)
+    chars, last_line = decode_lines(text, SHARE_TEXT, source=source)
     try:
         payload = base32.decode(chars)
     except ValueError:
@@ -203,7 +220,15 @@ def from_text(text: str | bytes, *, source: str | None = None) -> SharePayload:
     return _payload(payload, source, -(-len(chars) // CHARS_PER_LINE))  # data lines, as on the card
 
 
-def _header_end(raw: bytes, source: str | None) -> tuple[int, int]:
+def decode_lines(text: str | bytes, kind: TextKind, *, source: str | None = None) -> tuple[bytes, int]:
+    """The base32 characters of a checked-lines text of ``kind``, and the file line of its last
+    data line; raises ``kind.error`` naming the line that is wrong."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    fast = _fast_decode(raw, source, kind)
+    return fast if fast is not None else _slow_decode(raw, source, kind)
+
+
+def _header_end(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) -> tuple[int, int]:
     """Byte offset and file line number where the data lines start; checks the header line."""
     pos, line_no = 0, 0
     while True:
@@ -215,19 +240,19 @@ def _header_end(raw: bytes, source: str | None) -> tuple[int, int]:
             break
         pos = end
     if not line:
-        raise ShareFormatError("the file is empty; it should hold a keyceremony share", source=source)
+        raise kind.error(f"the file is empty; it should hold a keyceremony {kind.noun}", source=source)
     first = line.lower()
-    if first != HEADER:
-        match = re.fullmatch(r"keyceremony share v(\d+)", first)
+    if first != kind.header:
+        match = re.fullmatch(re.escape(kind.header[:-1]) + r"(\d+)", first)
         if match:
-            raise ShareFormatError(
-                f"share text version {match.group(1)} is not supported (this keyceremony reads v1); "
-                "use a newer keyceremony",
+            raise kind.error(
+                f"{kind.noun} text version {match.group(1)} is not supported (this keyceremony reads "
+                f"v{kind.header[-1]}); use a newer keyceremony",
                 source=source,
                 line=line_no,
             )
-        raise ShareFormatError(
-            f"the first line should read '{HEADER}'; this is not a keyceremony share file",
+        raise kind.error(
+            f"the first line should read '{kind.header}'; this is not a keyceremony {kind.whole}",
             source=source,
             line=line_no,
         )
@@ -254,7 +279,7 @@ def _payload(data: bytes, source: str | None, last_data_line: int) -> SharePaylo
         raise
 
 
-def _fast_decode(raw: bytes, source: str | None) -> tuple[bytes, int] | None:
+def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) -> tuple[bytes, int] | None:
     """Canonical files (as written by ``encode_text``): all full lines checked at once.
 
     A line that fails its check is found here and named by the line-by-line parser, so a typo in
@@ -262,8 +287,8 @@ def _fast_decode(raw: bytes, source: str | None) -> tuple[bytes, int] | None:
     canonical; the line-by-line path then reads (or rejects) the whole file.
     """
     try:
-        start, first_line = _header_end(raw, None)
-    except ShareFormatError:
+        start, first_line = _header_end(raw, None, kind)
+    except kind.error:
         return None
     body = raw[start:]
     if not body.endswith(b"\n"):
@@ -301,11 +326,11 @@ def _fast_decode(raw: bytes, source: str | None) -> tuple[bytes, int] | None:
         if bad.any():
             first = lo + int(np.flatnonzero(bad)[0])
             line = grid[first].tobytes().decode("ascii", "replace")
-            _clean_line(first + 1, line, source, first_line + first)  # raises, naming the line
+            _clean_line(first + 1, line, source, first_line + first, kind)  # raises, naming the line
             return None  # the lenient parser accepts it: let the slow path decide
     try:
-        tail = _clean_line(count + 1, last.decode("ascii"), None, first_line + count)
-    except (ShareFormatError, UnicodeDecodeError):
+        tail = _clean_line(count + 1, last.decode("ascii"), None, first_line + count, kind)
+    except (kind.error, UnicodeDecodeError):
         return None
     return chars.tobytes() + tail.encode("ascii"), first_line + count
 
@@ -314,18 +339,18 @@ def line_check_error(line: str, expected: int) -> str | None:
     """Why one typed data line is wrong, or None: for checking lines as they are typed."""
     try:
         _clean_line(expected, line, None, expected)
-    except ShareFormatError as err:
+    except LocatedError as err:
         return str(err).split(": ", 1)[-1]
     return None
 
 
-def _slow_decode(raw: bytes, source: str | None) -> tuple[bytes, int]:
-    start, first_line = _header_end(raw, source)
+def _slow_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) -> tuple[bytes, int]:
+    start, first_line = _header_end(raw, source, kind)
     try:
         text = raw[start:].decode("utf-8")
     except UnicodeDecodeError:
-        raise ShareFormatError(
-            "the file is not text; give a share .txt file, a card .pdf or a photo of a card",
+        raise kind.error(
+            f"the file is not text; give the {kind.noun}'s .txt file, a card .pdf or a photo of a card",
             source=source,
         ) from None
     data_lines = [
@@ -334,14 +359,14 @@ def _slow_decode(raw: bytes, source: str | None) -> tuple[bytes, int]:
         if line.strip() and not line.lstrip().startswith("#")
     ]
     if not data_lines:
-        raise ShareFormatError("the share has no data lines after its first line", source=source)
+        raise kind.error(f"the {kind.noun} has no data lines after its first line", source=source)
     # Every line's own check first, then the lengths: a stray line after the last one is named
     # itself, not the genuine (short) last line before it.
-    cleaned = [_clean_line(n, line, source, file_line) for n, (file_line, line) in enumerate(data_lines, 1)]
+    cleaned = [_clean_line(n, line, source, file_line, kind) for n, (file_line, line) in enumerate(data_lines, 1)]
     out = []
     for expected, ((file_line, _), chars) in enumerate(zip(data_lines, cleaned), 1):
         if expected < len(data_lines) and len(chars) != CHARS_PER_LINE:
-            raise ShareFormatError(
+            raise kind.error(
                 f"data line {expected} has {len(chars)} characters where {CHARS_PER_LINE} are expected; "
                 "a character is missing or extra on this line",
                 source=source,
@@ -351,17 +376,19 @@ def _slow_decode(raw: bytes, source: str | None) -> tuple[bytes, int]:
     return "".join(out).encode("ascii"), data_lines[-1][0]
 
 
-def _clean_line(expected: int, line: str, source: str | None, file_line: int) -> str:
+def _clean_line(
+    expected: int, line: str, source: str | None, file_line: int, kind: TextKind = SHARE_TEXT
+) -> str:
     match = _LINE.match(line)
     if not match:
-        raise ShareFormatError(
+        raise kind.error(
             "this line should start with its line number, then the characters, then the check",
             source=source,
             line=file_line,
         )
     number = int(match.group(1))
     if number != expected:
-        raise ShareFormatError(
+        raise kind.error(
             f"expected data line {expected} here but found line {number}; lines are missing, "
             "repeated or out of order",
             source=source,
@@ -369,25 +396,25 @@ def _clean_line(expected: int, line: str, source: str | None, file_line: int) ->
         )
     tokens = match.group(2).upper().translate(_LOOKALIKES).split()
     if len(tokens) < 2:
-        raise ShareFormatError("the line has no check at its end", source=source, line=file_line)
+        raise kind.error("the line has no check at its end", source=source, line=file_line)
     check, chars = tokens[-1], "".join(tokens[:-1])
     bad = next((c for c in chars + check if c.encode() not in _ALPHABET or len(c.encode()) != 1), None)
     if bad is not None:
-        raise ShareFormatError(
-            f"'{bad}' is not a share character (only A-Z and 2-7 are used); check this line "
+        raise kind.error(
+            f"'{bad}' is not a {kind.noun} character (only A-Z and 2-7 are used); check this line "
             "against the card",
             source=source,
             line=file_line,
         )
     if len(check) != CHECK_CHARS or len(chars) > CHARS_PER_LINE:
-        raise ShareFormatError(
+        raise kind.error(
             f"the line should end with a {CHECK_CHARS}-character check after at most "
             f"{CHARS_PER_LINE} characters; check the spacing against the card",
             source=source,
             line=file_line,
         )
     if line_check(number, chars) != check:
-        raise ShareFormatError(
+        raise kind.error(
             f"data line {number} does not match its check '{check}': a character on this line "
             "was mistyped or misread; compare it with the card",
             source=source,
