@@ -415,6 +415,15 @@ def test_combine_type_from_stdin(ceremony, tmp_path):
     assert "typed share #1, typed share #2, typed share #3" in stderr
 
 
+def test_combine_type_ends_each_share_by_itself(ceremony, tmp_path):
+    # No empty line between shares: each share is complete once its last line is typed (its
+    # header says how long it is); one empty line at the end finishes.
+    typed = [line for x in (2, 3, 4) for line in data_lines(ceremony.share(x))] + [""]
+    result = ok(run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode()))
+    assert result.stdout == SECRET
+    assert err_text(result).count("is complete") == 3
+
+
 def test_combine_type_with_files(ceremony, tmp_path):
     typed = "\n".join(data_lines(ceremony.share(2))) + "\n\n\n"
     result = ok(run("combine", ceremony.share(4), ceremony.share(5), "--type", "--out", "s.bin",

@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except KeyCeremonyError as err:
         print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
+        for note in getattr(err, "__notes__", ()):  # e.g. "the new key was deleted again"
+            print(f"keyceremony: note: {note}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("keyceremony: interrupted. Files are only ever written whole; a ceremony (`run`) "
@@ -263,11 +265,13 @@ def _combine(args: argparse.Namespace) -> int:
 
 def _type_shares():
     """Prompt for shares typed from their cards, checking every line as it is entered."""
-    from keyceremony.share_text import HEADER, from_text, line_check_error
+    from keyceremony.share_text import HEADER, from_text, line_check_error, lines_needed
 
     typed = []
     print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
-    print("An empty line ends a share; an empty line before any line ends typing.", file=sys.stderr)
+    print("A share ends by itself after its last line (or type an empty line); an empty line", file=sys.stderr)
+    print("before any line ends typing.", file=sys.stderr)
+    completed = False  # the last share ended by itself: one empty line after it separates
     while True:
         number = len(typed) + 1
         lines: list[str] = []
@@ -277,14 +281,22 @@ def _type_shares():
             try:
                 line = input()
             except EOFError:
-                line = ""
+                line, completed = "", False
             if not line.strip():
+                if completed and not lines:
+                    completed = False
+                    continue
                 break
+            completed = False
             problem = line_check_error(line, len(lines) + 1)
             if problem:
                 print(f"  {problem}; type the line again", file=sys.stderr)
                 continue
             lines.append(line)
+            if len(lines) == lines_needed(lines):
+                print(f"  share #{number} is complete ({len(lines)} lines)", file=sys.stderr)
+                completed = True
+                break
         if not lines:
             return typed
         source = f"typed share #{number}"

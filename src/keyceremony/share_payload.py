@@ -153,6 +153,18 @@ class SharePayload:
         )
 
 
+def encoded_length(prefix: bytes) -> int | None:
+    """Length of the whole payload that starts with ``prefix``, once its header is complete
+    (None before that, or if the prefix is not a v1 share); used to know when typing is done."""
+    if len(prefix) < _HEAD.size + 1 or prefix[:3] != MAGIC or prefix[3] != VERSION:
+        return None
+    pos = _HEAD.size + 1 + prefix[_HEAD.size]
+    if len(prefix) < pos + 4:
+        return None
+    (secret_len,) = struct.unpack_from(">I", prefix, pos)
+    return pos + 4 + secret_len + PUBLIC_KEY_LEN + SIGNATURE_LEN + CHECK_LEN
+
+
 def signing_input(header: bytes, y_digest: bytes, public_key: bytes) -> bytes:
     return SIGNATURE_CONTEXT + header + y_digest + public_key
 

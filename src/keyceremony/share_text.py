@@ -23,7 +23,7 @@ import numpy as np
 
 from keyceremony import base32
 from keyceremony.errors import LocatedError, ShareFormatError
-from keyceremony.share_payload import SharePayload
+from keyceremony.share_payload import SharePayload, encoded_length
 
 HEADER = "keyceremony share v1"
 CHARS_PER_LINE = 24
@@ -333,6 +333,19 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
     except (kind.error, UnicodeDecodeError):
         return None
     return chars.tobytes() + tail.encode("ascii"), first_line + count
+
+
+def lines_needed(typed_lines: list[str]) -> int | None:
+    """How many data lines a share needs in all, from its first typed (and checked) lines;
+    None until its header has been typed."""
+    chars = "".join(_clean_line(n, line, None, n) for n, line in enumerate(typed_lines, 1))
+    usable = len(chars) // 8 * 8
+    try:
+        prefix = base32.decode(chars[:usable].encode("ascii"))
+    except ValueError:
+        return None
+    total = encoded_length(prefix)
+    return None if total is None else -(-(-(-total * 8 // 5)) // CHARS_PER_LINE)
 
 
 def line_check_error(line: str, expected: int) -> str | None:
