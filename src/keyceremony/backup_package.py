@@ -33,6 +33,7 @@ from keyceremony.keys.model import (
     canary_plaintext,
 )
 from keyceremony.share_payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN
+from keyceremony.signer import format_fingerprint
 from keyceremony.share_text import TextKind, decode_lines, encode_lines
 
 MAGIC = b"KCB"
@@ -346,7 +347,7 @@ def format_kcv(kcv_hex: str) -> str:
 
 
 def format_package_fingerprint(fp: bytes) -> str:
-    return " ".join(fp.hex().upper()[i : i + 4] for i in range(0, len(fp) * 2, 4))
+    return format_fingerprint(fp)
 
 
 def default_comments(p: BackupPackage) -> list[str]:

@@ -23,6 +23,7 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
+from keyceremony.signer import format_fingerprint  # noqa: F401 - also part of this module's API
 from keyceremony.share_payload import SET_ID_LEN, SharePayload, check_label
 
 
@@ -128,10 +129,6 @@ def check_fingerprint(payload: SharePayload, expected_hex: str, *, source: str |
             f"{source or 'share'}: its set fingerprint {format_fingerprint(payload.fingerprint())} "
             "is not the one recorded at the ceremony; this card is not from that ceremony"
         )
-
-
-def format_fingerprint(fp: bytes) -> str:
-    return " ".join(fp.hex().upper()[i : i + 4] for i in range(0, len(fp) * 2, 4))
 
 
 def format_set_id(set_id: bytes) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from keyceremony.canonical_json import encode
 from keyceremony.pgp_words import to_words
+from keyceremony.signer import format_fingerprint
 from keyceremony.transcript import VerifiedTranscript, format_time
 
 
@@ -29,7 +30,7 @@ class Report:
 def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str) -> Report:
     """The report of ``result``, verified from the file bytes ``content``."""
     fp = result.fingerprint
-    fingerprint = " ".join(fp.hex().upper()[i : i + 4] for i in range(0, len(fp) * 2, 4))
+    fingerprint = format_fingerprint(fp)
     facts = [
         ("Ceremony", f"{result.title} ({result.ceremony_id})"),
         ("Ceremony key", fingerprint),
@@ -43,8 +44,7 @@ def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str
         ("Verified", "chain, every signature, sequence and times (keyceremony transcript verify)"),
     ]
     for segment in result.key_changes:
-        changed = " ".join(segment.fingerprint.hex().upper()[i : i + 4] for i in range(0, 32, 4))
-        facts.append((f"New key at line {segment.line}", changed))
+        facts.append((f"New key at line {segment.line}", format_fingerprint(segment.fingerprint)))
     for name, value in sorted(result.meta.items()):
         if name != "title":
             facts.append((name.replace("_", " ").capitalize(), _short(value)))
