@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from keyceremony.errors import ScanError
 from keyceremony.qrscan import decode_qr
 from keyceremony.raster import render_pdf
 from keyceremony.scan_sources import read_qr_texts
+
+VECTORS = Path(__file__).parent / "vectors"
 
 CARD = make_card("a4")
 PAYLOAD = CARD.qr_text
@@ -206,3 +209,23 @@ def test_misuse_raises_value_error(card_pdf: bytes) -> None:
         decode_qr(b"not an image")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="dpi"):
         render_pdf(card_pdf, dpi=5)
+
+
+def test_second_look_reads_the_package_code_that_every_ordinary_attempt_missed() -> None:
+    """A stored stress-run failure (tests/vectors/README.md, scans/): both codes must be read,
+    and the share and package they hold must belong together."""
+    from keyceremony.qrscan import _attempts, _zbar
+    from keyceremony.share_sources import read_payloads
+
+    path = VECTORS / "scans" / "backup-card-150dpi-turned-2deg.png"
+    image = Image.open(path)
+    ordinary = {found.text for attempt in _attempts(image) for found in _zbar(attempt)}
+    assert len(ordinary) == 1  # what the vector is kept for: the package's code is missed here
+    texts = decode_qr(image, min_codes=2)
+    assert len(texts) == 2 and set(texts) > ordinary
+    read = read_payloads(str(path))
+    assert not read.problems
+    [(_, share)], [(_, package)] = read.shares, read.packages
+    assert share.x == 2 and package.set_id == share.set_id
+    package.verify(source=str(path))
+    package.check_shares(share, source=str(path))

@@ -347,11 +347,16 @@ def _choose_package(
         source, package = mismatched[0]
         package.check_shares(reference, source=source)  # raises PackageMismatch
     detail = "".join(f"\n  - {p}" for p in problems)
+    if packages:
+        found = "none of the cards or share files given carries one that verifies"
+    else:  # docs/share-cards.md §3.1
+        found = ("no backup package was read from the cards or share files given (on a card it is "
+                 "the smaller QR code, headed 'Backup package'; if these are scans, scan one card "
+                 "again flat at 300 dpi)")
     raise PackageMissing(
-        f"no usable backup package for share set {format_set_id(reference.set_id)}: none of the "
-        "cards or share files given carries one that verifies. Give the backup's package.kcb "
-        "with --package, or a card of this backup (each carries the package)"
-        + (f". Set aside:{detail}" if detail else "")
+        f"no usable backup package for share set {format_set_id(reference.set_id)}: {found}. "
+        "Give the backup's package.kcb with --package, or a card of this backup (each carries "
+        "the package)" + (f". Set aside:{detail}" if detail else "")
     )
 
 

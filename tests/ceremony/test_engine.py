@@ -125,6 +125,37 @@ def test_scan_back_decodes_photos_of_the_printed_cards(tmp_path):
     assert completed[0]["confirmed"] == "Every card is sealed in its bag"
 
 
+def test_scan_back_of_a_card_whose_package_code_does_not_read_stops_the_hand_over(tmp_path):
+    """The package's code painted out of the scan of card 2: the ceremony stops at scan-back,
+    names the card and the code to look for, and the card is not recorded as scanned."""
+    from PIL import ImageDraw
+    from pyzbar.pyzbar import decode as zbar
+
+    from keyceremony.backup_package import is_package_qr_text
+    from keyceremony.raster import render_pdf
+
+    class SmudgedPhotographer(RecordingPrompter):
+        def scan_back(self, request):  # type: ignore[no-untyped-def]
+            page = render_pdf(request.card, dpi=150)[0]
+            if request.share_number == 2:
+                [package] = [c for c in zbar(page) if is_package_qr_text(c.data.decode())]
+                box = package.rect
+                ImageDraw.Draw(page).rectangle(
+                    (box.left - 8, box.top - 8, box.left + box.width + 8, box.top + box.height + 8), fill=255)
+            photo = tmp_path / f"photo-{request.share_number}.png"
+            page.save(photo)
+            return photo
+
+    out = tmp_path / "keygen"
+    engine = make_engine("key-generation", EXAMPLES / "key-generation.toml", out, prompter_class=SmudgedPhotographer)
+    with pytest.raises(CeremonyError, match=r"photo-2.png: the backup package code .*'Backup package'.* was not read "
+                                            r"from card 2; scan or photograph the card again"):
+        engine.run()
+    scanned = [json.loads(line)["data"]["share_number"] for line in (out / "transcript.jsonl").read_text().splitlines()
+               if json.loads(line)["event"] == "card-scanned"]
+    assert scanned == [1]
+
+
 def test_missing_quorum_stops_before_the_step_and_the_ceremony_resumes(tmp_path):
     text = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
     answers = tmp_path / "answers.toml"

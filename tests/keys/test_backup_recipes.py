@@ -159,6 +159,17 @@ def test_a_forged_package_is_refused(soft_backup, tmp_path):
         gather_recovery_inputs(shares[:3])
 
 
+def test_cards_whose_package_could_not_be_read_say_which_code_to_look_for(soft_backup):
+    """Only the shares were read (as from scans that missed the smaller code): the error says
+    where the package is on a card and what to do, and the wrapping key is never returned."""
+    backup, shares = soft_backup
+    for path in shares[:3]:
+        text = Path(path).read_text()
+        Path(path).write_text(text[: text.index("keyceremony backup package v1")])
+    with pytest.raises(PackageMissing, match="no backup package was read .*headed 'Backup package'.*300 dpi.*--package"):
+        gather_recovery_inputs(shares[:3])
+
+
 def _resigned(backup: Backup, set_key, **changes) -> BackupPackage:
     """A package re-signed with the real set key: consistent, but not this key's."""
     package = replace(backup.package, **changes)

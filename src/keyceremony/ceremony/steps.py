@@ -478,6 +478,12 @@ def _read_card(ctx: StepContext, source: Path, x: int, facts: Mapping[str, Any])
             f"{source}: share {x} belongs to set {format_set_id(share.set_id)}, not to set "
             f"{facts['set_id']} made in this ceremony; do not hand it over"
         )
+    if not contents.packages:  # docs/share-cards.md §3.1
+        raise CeremonyError(
+            f"{source}: the backup package code (the smaller one, headed 'Backup package') was not "
+            f"read from card {x}; scan or photograph the card again, flat and whole (300 dpi), and "
+            "do not hand it over until it reads"
+        )
     packages = [pkg for _, pkg in contents.packages
                 if format_package_fingerprint(pkg.fingerprint()) == facts["package_fingerprint"]]  # fmt: skip
     if not packages:
