@@ -136,3 +136,37 @@ def test_a_key_made_just_before_a_crash_is_discarded(softhsm, tmp_path):
     result = make_engine(template, EXAMPLES / "key-generation.toml", out, keys=Pkcs11Keys(MODULE, "root", USER_PIN)).run()
     events = [e.event for e in result.verified.entries if e.step == "generate-key"]
     assert events == ["generating", "restarted", "discarded", "generating", "key-generated", "completed"]
+
+
+def test_recovery_ceremony_into_a_token_keeps_a_non_extractable_key(softhsm, hsm_keygen, tmp_path, monkeypatch):
+    """The recovery template on SoftHSM2: cards 2, 4 and 5 of the token-made key rebuild it in
+    token 'recovery', where it stays, non-extractable, with the check value recorded at
+    generation, and the canary was decrypted inside the token."""
+    from keyceremony.errors import HSMError
+    from keyceremony.keys.model import KeyAlgorithm
+
+    label, keygen_out, keygen_result = hsm_keygen
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen_out))
+    out = tmp_path / "recovery"
+    result = make_engine("recovery", EXAMPLES / "recovery.toml", out, keys=Pkcs11Keys(MODULE, "recovery", USER_PIN)).run()
+    recovered = next(e.data for e in result.verified.entries if e.event == "key-recovered")
+    generated = next(e.data for e in keygen_result.verified.entries if e.event == "key-generated")
+    assert recovered["key_label"] == label and recovered["kcv"] == generated["kcv"]
+    assert recovered["persistent"] and not recovered["extractable"]
+    assert recovered["store"] == "token 'recovery'"
+    tested = next(e.data for e in result.verified.entries if e.event == "key-tested")
+    assert "inside token 'recovery'" in tested["canary"]
+    try:
+        with softhsm.backend("recovery") as backend:
+            key = backend.find(label, algorithm=KeyAlgorithm.AES256)
+            assert backend.key_check_value(key) == generated["kcv"]
+            attrs = backend.key_attributes(key)
+            assert attrs["TOKEN"] and attrs["SENSITIVE"] and not attrs["EXTRACTABLE"]
+            wrapping = backend.import_wrapping_key(bytearray(32))
+            with pytest.raises(HSMError, match="not extractable"):
+                backend.wrap(wrapping, key)
+            backend.destroy(wrapping)
+        assert not [n for n in labels_in(softhsm, "recovery") if n.startswith(CEREMONY_KEY_LABEL_PREFIX)]
+    finally:
+        with softhsm.backend("recovery") as backend:
+            backend.destroy(backend.find(label, algorithm=KeyAlgorithm.AES256))
