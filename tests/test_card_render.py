@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import shutil
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -169,10 +171,41 @@ def test_largest_allowed_card_fits_inside_the_margins(paper: str) -> None:
     assert decode_qr(page) == [card.qr_text]
 
 
-def test_text_the_standard_fonts_cannot_print_is_rejected() -> None:
-    render_card_pdf(make_card(custodian="Zo\u00eb Fran\u00e7ois"))  # Windows-1252 is fine
-    with pytest.raises(ValueError, match="custodian"):
-        render_card_pdf(make_card(custodian="\u0416\u0430\u043d\u043d\u0430"))
+def test_names_in_latin_greek_and_cyrillic_print_and_others_are_refused_by_name() -> None:
+    """DejaVu (docs/share-cards.md §2.1): the names print and read back from the page's text;
+    a script the fonts lack, or a control character, is refused naming the field and the
+    character, before any PDF is made."""
+    from keyceremony.pdf_render import unprintable
+    from keyceremony.raster import pdf_text
+
+    names = ("Tomáš Dvořák", "Paweł Nowak", "Ольга Петрова", "Νίκος Παππάς", "Şule Yılmaz")
+    for name in names:
+        assert unprintable(name) is None
+        pdf = render_card_pdf(make_card(custodian=name, key_label=f"KEK of {name}"))
+        assert name in pdf_text(pdf)[0]
+    assert unprintable("王伟") == "王" and unprintable("ok\tno") == "\t"
+    with pytest.raises(ValueError, match=r"custodian contains '王' \(U\+738B\), which DejaVu Sans and DejaVu Sans Mono cannot print"):
+        render_card_pdf(make_card(custodian="王伟"))
+
+
+def test_without_dejavu_the_standard_fonts_print_windows_1252_only(tmp_path) -> None:
+    """KEYCEREMONY_FONT_DIR names the only place fonts are looked for; an empty one leaves the
+    standard PDF fonts, which print Windows-1252 and say what to install for more."""
+    probe = (
+        "from card_samples import make_card\n"
+        "from keyceremony.pdf_render import render_card_pdf, unprintable\n"
+        "assert unprintable('Zoë François') is None and unprintable('Paweł') == 'ł'\n"
+        "assert b'/Helvetica' in render_card_pdf(make_card(custodian='Zoë François'))\n"
+        "try:\n"
+        "    render_card_pdf(make_card(custodian='Paweł'))\n"
+        "except ValueError as err:\n"
+        "    print(err)\n"
+    )
+    env = {**os.environ, "KEYCEREMONY_FONT_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "custodian contains 'ł' (U+0142), which the standard PDF fonts (Windows-1252 only; install fonts-dejavu-core" in done.stdout
 
 
 # --- property: any alphanumeric text survives QR encoding and zbar --------------------------

@@ -552,3 +552,22 @@ def test_split_refuses_to_overwrite_cards(cards, tmp_path):
     result = run("split", "-k", 2, "-n", 3, "--in", "-", "--out", "shares", "--cards", cwd=work, stdin=SECRET)
     assert result.returncode == 2 and "card-1.pdf already exists" in err_text(result)
     assert not (work / "shares" / "share-1.txt").exists()
+
+
+def test_a_name_the_card_fonts_cannot_print_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(SECRET)
+    result = run("split", "-k", 2, "-n", 3, "--in", "secret.bin", "--out", "shares", "--cards",
+                 "--custodian", "Tomáš Dvořák", "--custodian", "王伟", cwd=tmp_path)
+    assert result.returncode == 2
+    assert err_text(result) == (
+        "keyceremony: error: --custodian '王伟' contains '王' (U+738B), which DejaVu Sans and DejaVu Sans "
+        "Mono cannot print on the card; write it in a script the fonts have (Latin, Greek or Cyrillic; "
+        "a name as the holder's passport spells it in Latin letters, say); nothing was written\n")
+    assert not (tmp_path / "shares").exists()
+    # the same names in Latin, Greek and Cyrillic scripts print
+    ok(run("split", "-k", 2, "-n", 3, "--in", "secret.bin", "--out", "shares", "--cards", "--label", "Платежи KEK",
+           "--custodian", "Tomáš Dvořák", "--custodian", "Νίκος Παππάς", cwd=tmp_path))
+    from keyceremony.raster import pdf_text
+
+    assert "Νίκος Παππάς" in pdf_text(tmp_path / "shares" / "card-2.pdf")[0]
+    assert "Платежи KEK" in pdf_text(tmp_path / "shares" / "card-3.pdf")[0]

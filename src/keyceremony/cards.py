@@ -69,6 +69,33 @@ def card_content(
     )
 
 
+def unprintable_name(what: str, name: str) -> str | None:
+    """Why *name* (a key label or custodian) cannot go on a card, or ``None`` if it can: the
+    checks ``CardContent`` makes, and whether the card's fonts can print every character
+    (docs/share-cards.md §2.1). Callers ask before anything is made."""
+    from keyceremony.card_model import MAX_FIELD_CHARS
+    from keyceremony.pdf_render import FONT_DESCRIPTION, unprintable
+
+    if len(name) > MAX_FIELD_CHARS:
+        return f"{what} '{name}' is {len(name)} characters long; at most {MAX_FIELD_CHARS} fit on a card"
+    bad = unprintable(name)
+    if bad is not None:
+        return (f"{what} '{name}' contains {bad!r} (U+{ord(bad):04X}), which {FONT_DESCRIPTION} cannot "
+                "print on the card; write it in a script the fonts have (Latin, Greek or Cyrillic"
+                + ("; a name as the holder's passport spells it in Latin letters, say)" if "custodian" in what else ")"))
+    return None
+
+
+def check_card_names(label: str, custodians: Sequence[str]) -> None:
+    """Raise UsageError naming the first label or custodian that cannot go on a card."""
+    from keyceremony.errors import UsageError
+
+    for what, name in (("--label", label), *(("--custodian", c) for c in custodians)):
+        problem = unprintable_name(what, name)
+        if problem is not None:
+            raise UsageError(problem + "; nothing was written")
+
+
 @dataclass(frozen=True)
 class CardCheck:
     path: Path

@@ -145,6 +145,10 @@ def _split(args: argparse.Namespace) -> int:
         raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} shares")
     if args.custodian and not args.cards:
         raise UsageError("--custodian names go on the cards; add --cards")
+    if args.cards:
+        from keyceremony.cards import check_card_names
+
+        check_card_names(args.label, args.custodian)
     out = Path(args.out)
     targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if args.cards:

@@ -199,6 +199,10 @@ def _backup(args: argparse.Namespace) -> int:
         check_label(label)
     except ValueError as err:
         raise UsageError(f"key label {label!r}: {err}") from None
+    if not args.no_cards:  # before any key is made (docs/share-cards.md §2.1)
+        from keyceremony.cards import check_card_names
+
+        check_card_names(label, args.custodian)
     out = Path(args.out)
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if not args.no_cards:

@@ -7,8 +7,8 @@ A share card's layout, top to bottom, all inside 13 mm margins so any printer ca
 2. the QR code as vector rectangles, 88 mm square including its 4-module quiet zone, with the
    card's details beside it (key label, share rule, set id, date, custodian, key check value,
    fingerprint and fingerprint words);
-3. the typeable form of the share in Courier, and the handling and recovery instructions, side
-   by side when the text lines are short enough, otherwise one under the other;
+3. the typeable form of the share in a monospaced font, and the handling and recovery
+   instructions, side by side when the text lines are short enough, otherwise one under the other;
 4. when there is room, lines to write on by hand at sealing time (bag number, date, signatures);
 5. a footer line.
 
@@ -21,8 +21,11 @@ the instructions below both, whichever fits at the larger type. Its share code i
 not, and then ``render_card_pdf`` raises ``ValueError``.
 
 Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
-on one page of A4 or US Letter. Only the 14 standard PDF fonts are used (nothing embedded), so
-text must be printable in Windows-1252.
+on one page of A4 or US Letter. Text is set in DejaVu Sans and DejaVu Sans Mono, embedded as
+subsets, so names in Latin, Greek and Cyrillic scripts print (docs/share-cards.md §2.1); where
+those fonts are not installed, the standard PDF fonts are used and text must be in Windows-1252.
+``unprintable`` says which character of a text cannot be printed, so callers can refuse a name
+before anything is made.
 
 The output is reproducible: reportlab's invariant mode fixes the creation date and document id,
 so identical input gives identical bytes (sample cards are checked byte for byte).
@@ -32,7 +35,9 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor, white
@@ -40,14 +45,80 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import registerFont, registerFontFamily, stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from .card_model import CardContent
 from .qr import qr_matrix
 
-__all__ = ["render_card_pdf", "render_report_pdf"]
+__all__ = ["FONT_DESCRIPTION", "printable", "render_card_pdf", "render_report_pdf", "unprintable"]
+
+# --- fonts (docs/share-cards.md §2.1) -----------------------------------------------------------
+
+#: Where DejaVu's TrueType files are looked for: only $KEYCEREMONY_FONT_DIR when it is set, else
+#: where Debian's fonts-dejavu-core (which `make setup` installs), Fedora and Homebrew put them.
+FONT_DIRS = tuple(Path(d) for d in (
+    (os.environ["KEYCEREMONY_FONT_DIR"],) if os.environ.get("KEYCEREMONY_FONT_DIR") else (
+        "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu-sans-fonts",
+        "/usr/share/fonts/dejavu-sans-mono-fonts", "/usr/share/fonts/TTF",
+        "/opt/homebrew/share/fonts", "/usr/local/share/fonts")
+))  # fmt: skip
+_DEJAVU = {"KC-Sans": "DejaVuSans.ttf", "KC-Sans-Bold": "DejaVuSans-Bold.ttf",
+           "KC-Mono": "DejaVuSansMono.ttf", "KC-Mono-Bold": "DejaVuSansMono-Bold.ttf"}
+
+
+def _register_fonts() -> tuple[str, str, str, str, frozenset[int] | None]:
+    """Register DejaVu if all four files are found: (sans, bold, mono, mono bold, the code points
+    all four can draw); else the standard fonts and ``None`` (Windows-1252 only)."""
+    paths = {}
+    for name, filename in _DEJAVU.items():
+        found = next((d / filename for d in FONT_DIRS if (d / filename).is_file()), None)
+        if found is None:
+            return "Helvetica", "Helvetica-Bold", "Courier", "Courier-Bold", None
+        paths[name] = found
+    fonts = {name: TTFont(name, str(path)) for name, path in paths.items()}
+    for font in fonts.values():
+        registerFont(font)
+    registerFontFamily("KC-Sans", normal="KC-Sans", bold="KC-Sans-Bold", italic="KC-Sans", boldItalic="KC-Sans-Bold")
+    registerFontFamily("KC-Mono", normal="KC-Mono", bold="KC-Mono-Bold", italic="KC-Mono", boldItalic="KC-Mono-Bold")
+    drawable = frozenset.intersection(*(frozenset(f.face.charToGlyph) for f in fonts.values()))
+    return "KC-Sans", "KC-Sans-Bold", "KC-Mono", "KC-Mono-Bold", drawable
+
+
+SANS, SANS_BOLD, MONO, MONO_BOLD, _DRAWABLE = _register_fonts()
+FONT_DESCRIPTION = ("DejaVu Sans and DejaVu Sans Mono" if _DRAWABLE is not None
+                    else "the standard PDF fonts (Windows-1252 only; install fonts-dejavu-core for more scripts)")
+
+
+def unprintable(text: str) -> str | None:
+    """The first character of *text* the card and report fonts cannot print, or ``None``.
+
+    Control characters are never printable; everything else depends on the fonts found.
+    """
+    for ch in text:
+        if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
+            return ch
+        if _DRAWABLE is None:
+            try:
+                ch.encode("cp1252")
+            except UnicodeEncodeError:
+                return ch
+        elif ord(ch) not in _DRAWABLE and ch != " ":
+            return ch
+    return None
+
+
+def printable(text: str) -> str:
+    """*text* with each character ``unprintable`` finds written as ``[U+XXXX]``: the auditors'
+    report shows whatever a transcript holds (a token label, a name) rather than fail on it.
+    Tabs and line breaks become spaces, as a paragraph would set them."""
+    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    while (bad := unprintable(text)) is not None:
+        text = text.replace(bad, f"[U+{ord(bad):04X}]")
+    return text
+
 
 _PAGE_SIZES = {"a4": A4, "letter": LETTER}
 
@@ -76,15 +147,15 @@ BAND = HexColor("#1F2937")
 BAND_TEXT_MUTED = HexColor("#D1D5DB")
 PANEL = HexColor("#F3F4F6")
 
-LABEL_FONT = ("Helvetica-Bold", 7)
+LABEL_FONT = (SANS_BOLD, 7)
 LABEL_HEIGHT = 3.4 * mm
 FIELD_GAP = 2.6 * mm
 
 # Type sizes are stepped down, details first, until the card fits on its page.
-_DETAILS_SCALES = (1.0, 0.9, 0.8)
+_DETAILS_SCALES = (1.0, 0.9, 0.8, 0.7)
 # (typeable text size, instruction text size)
 _SIZE_STEPS = ((11.0, 9.0), (10.5, 8.75), (10.0, 8.5), (9.5, 8.0), (9.0, 7.5), (8.5, 7.0),
-               (8.0, 6.75))
+               (8.0, 6.75), (7.5, 6.5), (7.0, 6.25))
 
 
 @dataclass(frozen=True)
@@ -109,8 +180,8 @@ def render_card_pdf(card: CardContent) -> bytes:
 
     Deterministic: the same *card* always gives the same bytes.
 
-    Raises ``ValueError`` if a text field has a character the standard PDF fonts cannot print
-    (outside Windows-1252), or if the QR text cannot be encoded (see ``qr.qr_matrix``).
+    Raises ``ValueError`` if a text field has a character the fonts cannot print (see
+    ``unprintable``), or if the QR text cannot be encoded (see ``qr.qr_matrix``).
 
     >>> pdf = render_card_pdf(card)   # doctest: +SKIP
     >>> pdf[:5]
@@ -142,7 +213,7 @@ def render_card_pdf(card: CardContent) -> bytes:
 
     _draw_band(c, card, left, top, width)
     _draw_qr(c, matrix, left, qr_top, qr_block)
-    c.setFont("Helvetica", 7)
+    c.setFont(SANS, 7)
     c.setFillColor(MUTED)
     command = "keyceremony recover" if package is not None else "keyceremony combine"
     c.drawCentredString(left + qr_block / 2, caption_y,
@@ -167,12 +238,9 @@ def _check_printable(card: CardContent) -> None:
     }
     texts.update({f"instructions[{i}]": s for i, s in enumerate(card.instructions)})
     for name, text in texts.items():
-        try:
-            text.encode("cp1252")
-        except UnicodeEncodeError as err:
-            raise ValueError(
-                f"{name} contains {text[err.start]!r}, which the card's standard PDF fonts "
-                "cannot print; use Latin characters") from None
+        bad = unprintable(text)
+        if bad is not None:
+            raise ValueError(f"{name} contains {bad!r} (U+{ord(bad):04X}), which {FONT_DESCRIPTION} cannot print")
 
 
 # --- parts of the page ------------------------------------------------------------------------
@@ -185,14 +253,14 @@ def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float)
     base1 = top - 9.5 * mm
     base2 = top - 15.5 * mm
     c.setFillColor(white)
-    c.setFont("Helvetica-Bold", 17)
+    c.setFont(SANS_BOLD, 17)
     share = f"SHARE {card.share_index} OF {card.share_count}"
     c.drawRightString(x + width - pad, base1, share)
-    share_w = stringWidth(share, "Helvetica-Bold", 17)
-    title = _fit_one_line(card.title, "Helvetica-Bold", 17, width - 2 * pad - share_w - 8 * mm)
+    share_w = stringWidth(share, SANS_BOLD, 17)
+    title = _fit_one_line(card.title, SANS_BOLD, 17, width - 2 * pad - share_w - 8 * mm)
     c.drawString(x + pad, base1, title)
     c.setFillColor(BAND_TEXT_MUTED)
-    c.setFont("Helvetica", 8.5)
+    c.setFont(SANS, 8.5)
     c.drawString(x + pad, base2,
                  "One share of a split secret key. Treat it like the key itself.")
     if card.threshold == 1:
@@ -239,24 +307,24 @@ def _details(card: CardContent, width: float, scale: float) -> list[_Row]:
 
     def blank(label: str) -> _Field:
         """A line to write on by hand, as wide as the column."""
-        n = int(half / stringWidth("_", "Helvetica", 10.5 * scale))
-        return field(label, "_" * n, "Helvetica", 10.5, half, RULE)
+        n = int(half / stringWidth("_", SANS, 10.5 * scale))
+        return field(label, "_" * n, SANS, 10.5, half, RULE)
 
-    custodian = (field("Custodian", card.custodian, "Helvetica", 10.5, half)
+    custodian = (field("Custodian", card.custodian, SANS, 10.5, half)
                  if card.custodian is not None else blank("Custodian"))
-    kcv = (field("Key check value", card.key_check_value, "Courier-Bold", 11, half)
+    kcv = (field("Key check value", card.key_check_value, MONO_BOLD, 11, half)
            if card.key_check_value is not None else blank("Key check value"))
     rows = [
-        (field("Key label", card.key_label, "Helvetica-Bold", 13),),
-        (field("Share", card.share_line, "Helvetica", 10.5),),
-        (field("Set ID", card.set_id, "Courier-Bold", 11, half),
-         field("Created", card.created, "Helvetica", 10.5, half)),
+        (field("Key label", card.key_label, SANS_BOLD, 13),),
+        (field("Share", card.share_line, SANS, 10.5),),
+        (field("Set ID", card.set_id, MONO_BOLD, 11, half),
+         field("Created", card.created, SANS, 10.5, half)),
         (custodian, kcv),
-        (field("Fingerprint", card.fingerprint, "Courier-Bold", 10),),
-        (field("Fingerprint words", " ".join(card.fingerprint_words), "Helvetica", 10),),
+        (field("Fingerprint", card.fingerprint, MONO_BOLD, 10),),
+        (field("Fingerprint words", " ".join(card.fingerprint_words), SANS, 10),),
     ]
     if card.ceremony_fingerprint is not None:  # made at a ceremony: its transcript key
-        rows.append((field("Ceremony key fingerprint", card.ceremony_fingerprint, "Courier-Bold", 9),))
+        rows.append((field("Ceremony key fingerprint", card.ceremony_fingerprint, MONO_BOLD, 9),))
     return rows
 
 
@@ -393,7 +461,7 @@ def _plan_lower(card: CardContent, width: float, available: float, code_size: fl
     """
     longest = max(len(line) for line in card.text_lines)
     heading = _section_heading_height()
-    code_w = longest * 0.6 * code_size + 2 * CODE_PAD  # Courier advances 600/1000 em
+    code_w = longest * stringWidth("M", MONO, code_size) + 2 * CODE_PAD  # monospaced: one advance
     if code_w > width:
         return None
     code_h = heading + _code_box_height(card, code_size)
@@ -432,7 +500,7 @@ def _draw_lower(c: Canvas, card: CardContent, plan: _LowerPlan, x: float, top: f
 
 def _package_paragraphs(card: CardContent) -> tuple[Paragraph, ...]:
     """What the package's QR code is, beside it (the same on every card of the set)."""
-    style = ParagraphStyle("package", fontName="Helvetica", fontSize=PACKAGE_TEXT_SIZE,
+    style = ParagraphStyle("package", fontName=SANS, fontSize=PACKAGE_TEXT_SIZE,
                            leading=PACKAGE_TEXT_SIZE * 1.3, textColor=INK,
                            spaceAfter=PACKAGE_TEXT_SIZE * 0.5)
     shares = "one share" if card.threshold == 1 else f"{card.threshold} shares"
@@ -476,13 +544,13 @@ def _section_heading_height() -> float:
 def _draw_section_heading(c: Canvas, text: str, x: float, top: float, width: float,
                           note: str = "") -> None:
     c.setFillColor(INK)
-    c.setFont("Helvetica-Bold", 10.5)
+    c.setFont(SANS_BOLD, 10.5)
     c.drawString(x, top - 10.5, text)
     if note:
         c.setFillColor(MUTED)
-        c.setFont("Helvetica", 7.5)
-        room = width - stringWidth(text, "Helvetica-Bold", 10.5) - 4 * mm
-        c.drawRightString(x + width, top - 10.5, _fit_one_line(note, "Helvetica", 7.5, room))
+        c.setFont(SANS, 7.5)
+        room = width - stringWidth(text, SANS_BOLD, 10.5) - 4 * mm
+        c.drawRightString(x + width, top - 10.5, _fit_one_line(note, SANS, 7.5, room))
     c.setStrokeColor(RULE)
     c.setLineWidth(0.6)
     c.line(x, top - 5 * mm, x + width, top - 5 * mm)
@@ -502,7 +570,7 @@ def _draw_code(c: Canvas, card: CardContent, x: float, top: float, width: float,
     c.setLineWidth(0.5)
     c.roundRect(x, box_top - box_h, width, box_h, 1.5 * mm, stroke=1, fill=1)
     c.setFillColor(INK)
-    c.setFont("Courier", size)
+    c.setFont(MONO, size)
     y = box_top - CODE_PAD - size * 0.8
     for line in card.text_lines:
         c.drawString(x + CODE_PAD, y, line)
@@ -511,9 +579,9 @@ def _draw_code(c: Canvas, card: CardContent, x: float, top: float, width: float,
 
 def _instruction_paragraphs(card: CardContent, size: float,
                             width: float) -> tuple[list[Paragraph], float]:
-    style = ParagraphStyle("instruction", fontName="Helvetica", fontSize=size,
+    style = ParagraphStyle("instruction", fontName=SANS, fontSize=size,
                            leading=size * 1.28, textColor=INK, leftIndent=size * 1.6,
-                           bulletIndent=0, bulletFontName="Helvetica-Bold", bulletFontSize=size,
+                           bulletIndent=0, bulletFontName=SANS_BOLD, bulletFontSize=size,
                            spaceAfter=size * 0.45)
     paras = []
     total = 0.0
@@ -541,7 +609,7 @@ def _markup(text: str) -> str:
     out = []
     for i, part in enumerate(parts):
         if i % 2 and i != len(parts) - 1:
-            out.append(f'<font face="Courier-Bold">{part}</font>')
+            out.append(f'<font face="{MONO_BOLD}">{part}</font>')
         else:
             out.append(part if i % 2 == 0 else "`" + part)
     return "".join(out)
@@ -571,12 +639,12 @@ def _draw_footer(c: Canvas, card: CardContent, x: float, width: float) -> None:
     c.setLineWidth(0.5)
     c.line(x, MARGIN + FOOTER_HEIGHT - 1.5 * mm, x + width, MARGIN + FOOTER_HEIGHT - 1.5 * mm)
     c.setFillColor(MUTED)
-    c.setFont("Helvetica", 7)
+    c.setFont(SANS, 7)
     right = f"Created {card.created}  \u00b7  page 1 of 1"
     left_text = _fit_one_line(
         f"{card.key_label}  \u00b7  set {card.set_id}  \u00b7  "
         f"share {card.share_index} of {card.share_count}",
-        "Helvetica", 7, width - stringWidth(right, "Helvetica", 7) - 6 * mm)
+        SANS, 7, width - stringWidth(right, SANS, 7) - 6 * mm)
     c.drawString(x, y, left_text)
     c.drawRightString(x + width, y, right)
 
@@ -614,25 +682,25 @@ def render_report_pdf(report, *, paper: str = "a4") -> bytes:
     from reportlab.platypus import KeepTogether, LongTable, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName="Helvetica", fontSize=8.5, leading=10.5)
+    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=SANS, fontSize=8.5, leading=10.5)
     small = ParagraphStyle("small", parent=body, fontSize=7, leading=8.6)
-    mono = ParagraphStyle("mono", parent=small, fontName="Courier", fontSize=6.8, leading=8.2)
-    heading = ParagraphStyle("h", parent=styles["Heading2"], fontName="Helvetica-Bold", fontSize=11,
+    mono = ParagraphStyle("mono", parent=small, fontName=MONO, fontSize=6.8, leading=8.2)
+    heading = ParagraphStyle("h", parent=styles["Heading2"], fontName=SANS_BOLD, fontSize=11,
                              textColor=INK, spaceBefore=8, spaceAfter=4)
-    title = ParagraphStyle("t", parent=styles["Title"], fontName="Helvetica-Bold", fontSize=15,
+    title = ParagraphStyle("t", parent=styles["Title"], fontName=SANS_BOLD, fontSize=15,
                            textColor=INK, alignment=0, spaceAfter=6)
 
     def p(text: str, style=body) -> Paragraph:
-        return Paragraph(escape(text), style)
+        return Paragraph(escape(printable(text)), style)
 
     grid = TableStyle([
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, -1), SANS, 8),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ])
-    header = TableStyle([("BACKGROUND", (0, 0), (-1, 0), PANEL), ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5)])
+    header = TableStyle([("BACKGROUND", (0, 0), (-1, 0), PANEL), ("FONT", (0, 0), (-1, 0), SANS_BOLD, 7.5)])
     page_w, page_h = _PAGE_SIZES[paper]
     width = page_w - 2 * MARGIN
     story = [p(report.title, title), p(f"From {report.source_name}. Every line was verified before this report "
@@ -660,9 +728,9 @@ def render_report_pdf(report, *, paper: str = "a4") -> bytes:
 
     def footer(canvas: Canvas, doc) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
+        canvas.setFont(SANS, 7)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, MARGIN / 2, _fit_one_line(report.title, "Helvetica", 7, width * 0.7))
+        canvas.drawString(MARGIN, MARGIN / 2, _fit_one_line(printable(report.title), SANS, 7, width * 0.7))
         canvas.drawRightString(page_w - MARGIN, MARGIN / 2, f"page {doc.page}")
         canvas.restoreState()
 

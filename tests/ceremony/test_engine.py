@@ -238,3 +238,30 @@ def test_the_engine_is_headless():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout))
     assert not loaded & set(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+
+
+def test_a_custodian_name_the_cards_cannot_print_stops_the_roll_call(tmp_path):
+    """Chen Wei written in Chinese characters: refused at the roll call, before any key is made;
+    the same ceremony with the names in Latin and Cyrillic letters prints them on the cards."""
+    answers = tmp_path / "answers.toml"
+    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace("Chen Wei", "陈伟"),
+                       encoding="utf-8")  # fmt: skip
+    out = tmp_path / "keygen"
+    with pytest.raises(CeremonyError, match=r"the roll call: custodian '陈伟' contains '陈' \(U\+9648\), which DejaVu"):
+        make_engine("key-generation", answers, out).run()
+    assert not [line for line in (out / "transcript.jsonl").read_text().splitlines() if "key-generated" in line]
+    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace("Chen Wei", "Чэнь Вэй"),
+                       encoding="utf-8")  # fmt: skip
+    make_engine("key-generation", answers, tmp_path / "keygen2").run()
+    assert "Чэнь Вэй" in pdf_text(tmp_path / "keygen2" / "cards" / "card-3.pdf")
+
+
+def test_a_key_label_the_cards_cannot_print_stops_before_anything_starts(tmp_path):
+    bundled = Path(__file__).resolve().parents[2] / "ceremony_templates" / "key-generation.toml"
+    template = tmp_path / "keygen.toml"
+    template.write_text(bundled.read_text(encoding="utf-8").replace('key_label = "root-kek"', 'key_label = "根密钥"'),
+                        encoding="utf-8")  # fmt: skip
+    out = tmp_path / "keygen"
+    with pytest.raises(CeremonyError, match=r"the template's key_label '根密钥' contains '根' .*Nothing was started"):
+        make_engine(str(template), EXAMPLES / "key-generation.toml", out).run()
+    assert not out.exists()

@@ -59,3 +59,15 @@ def test_report_refuses_the_wrong_fingerprint(tmp_path):
     out = tmp_path / "report.pdf"
     done = _run("transcript", "report", str(VALID), "--out", str(out), "--fingerprint", "00" * 16)
     assert done.returncode != 0 and not out.exists()
+
+
+def test_text_the_fonts_cannot_print_is_shown_as_code_points_not_dropped():
+    """A transcript may hold any text (a token label, a name); the report shows each character
+    its fonts lack as [U+XXXX] instead of failing at the seal or printing a blank."""
+    import dataclasses
+
+    content = VALID.read_bytes()
+    report = build_report(verify_transcript(content), content, source_name="valid.jsonl")
+    odd = dataclasses.replace(report, title="根 KEK — Ольга\ttab", people=report.people + (("王伟", "witness"),))
+    text = " ".join(pdf_text(render_report_pdf(odd)))
+    assert "[U+6839] KEK — Ольга tab" in text and "[U+738B][U+4F1F]" in text

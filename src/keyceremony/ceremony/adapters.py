@@ -144,6 +144,11 @@ class PdfCardPrinter:
         write_atomically(path, pdf, mode=0o644)
         return path
 
+    def unprintable_name(self, what: str, name: str) -> str | None:
+        from keyceremony.cards import unprintable_name
+
+        return unprintable_name(what, name)
+
     def print_backup(
         self, backup: Any, *, custodians: Sequence[str], paper: str, ceremony_fingerprint: str
     ) -> Sequence[PrintedCard]:

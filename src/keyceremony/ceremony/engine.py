@@ -198,6 +198,10 @@ class CeremonyEngine:
                 f"{self.out_dir} is not empty and holds no ceremony ({STATE_FILE} is missing); "
                 "give an empty or new folder for a new ceremony"
             )
+        if self.template.kind == "key-generation":  # the label goes on every card
+            problem = self.ports.printer.unprintable_name("the template's key_label", self.template.parameters.key_label)
+            if problem is not None:
+                raise CeremonyError(f"{problem}. Nothing was started")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         keys = self.ports.keys
         self.backend = keys.open()

@@ -242,6 +242,9 @@ class CardPrinter(Protocol):
 
     def card_path(self, share_number: int) -> Path: ...
 
+    def unprintable_name(self, what: str, name: str) -> str | None:
+        """Why *name* (the key label, a custodian) cannot go on a card, or None if it can."""
+
     def printed_files(self) -> Sequence[Path]: ...
 
     def shred(self, paths: Sequence[Path]) -> None: ...

@@ -230,6 +230,11 @@ class RollCall(StepHandler):
                     f"the roll call has {len(names)} {role.name}(s) ({', '.join(names)}); this "
                     f"ceremony allows at most {role.max}"
                 )
+        if ctx.template.kind == "key-generation":  # custodians' names go on the cards
+            for actor in people:
+                problem = actor.role == CUSTODIAN and ctx.ports.printer.unprintable_name("custodian", actor.name)
+                if problem:
+                    raise CeremonyError(f"the roll call: {problem}. Correct the name, then run the ceremony again")
         ctx.present = check_attendance(ctx.step, people, people)
         ctx.engine.participants = people
         fp = ctx.engine.fingerprint
