@@ -143,3 +143,17 @@ def test_backup_modules_stay_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_package_blocks_are_found_at_line_starts_only():
+    """A package block opens a line (any case, indented or not); the words inside a comment or
+    a data line's neighbour do not open one."""
+    from keyceremony.share_sources import _package_starts
+
+    raw = (b"keyceremony share v1\n# made with keyceremony backup package v1 beside it\n01  AAAA\n"
+           b"  KeyCeremony Backup Package V1\n01  BBBB\r\n\tkeyceremony backup package v2\n")
+    starts = _package_starts(raw)
+    assert [raw[s:].split(b"\n", 1)[0].strip() for s in starts] == [b"KeyCeremony Backup Package V1",
+                                                                      b"keyceremony backup package v2"]
+    assert all(s == 0 or raw[s - 1 : s] == b"\n" for s in starts)
+    assert _package_starts(b"") == [] and _package_starts(b"keyceremony backup package v1") == [0]

@@ -17,7 +17,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from keyceremony import share_text
@@ -142,6 +142,24 @@ def test_vectorized_lines_match_format_line(count, extra_width, seed):
         format_line(i + 1, data[i * CHARS_PER_LINE : (i + 1) * CHARS_PER_LINE], width) + "\n" for i in range(count)
     )
     assert got == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=0, max_size=400), st.integers(1, 6))
+@example(bytes(range(100)), 2)  # 6 full lines and a partial one: 3 pieces of lines, then the tail
+def test_lines_written_in_pieces_are_the_lines_written_whole(data, piece_lines):
+    """iter_lines cuts the data at whole lines (15 bytes); with pieces of a few lines, every cut
+    falls somewhere, and the joined pieces must still be format_line's lines, numbered on."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(share_text, "_LINES_PER_PIECE", piece_lines)
+        pieces = list(share_text.iter_lines(data, "HEADER", ["a comment"]))
+    chars = base64.b32encode(data).decode().rstrip("=")
+    nlines = -(-len(chars) // CHARS_PER_LINE)
+    width = max(2, len(str(nlines)))
+    want = "HEADER\n# a comment\n" + "".join(
+        format_line(i + 1, chars[i * CHARS_PER_LINE : (i + 1) * CHARS_PER_LINE], width) + "\n" for i in range(nlines))
+    assert b"".join(pieces).decode() == want
+    assert len(pieces) == 1 + -(-(len(data) // 15) // piece_lines) + (len(data) % 15 > 0)
 
 
 def test_values_maps_the_alphabet_and_nothing_else():

@@ -8,19 +8,23 @@ one, never half of either (POSIX rename(2)).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data``; new files get ``mode`` (0600 by default: shares are private)."""
+def write_atomically(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` (bytes, or pieces of it written as they come, so a large
+    share never needs to be whole in memory); new files get ``mode`` (0600 by default: shares
+    are private)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for piece in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                view = memoryview(piece)
+                while view:
+                    view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -171,7 +171,7 @@ def _split(args: argparse.Namespace) -> int:
     for target, payload in zip(targets, payloads):
         progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
         comments = _share_comments(payload, fingerprint)
-        write_atomically(target, share_text.encode_text(payload, comments))
+        write_atomically(target, share_text.iter_text(payload, comments))
     checks = []
     if args.cards:
         from keyceremony.cards import write_cards

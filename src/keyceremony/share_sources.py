@@ -11,7 +11,6 @@ in the share file, or the binary ``package.kcb``. ``read_shares`` skips the pack
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,13 +119,20 @@ def _collect(out: SourceContents, read) -> None:
         out.problems.append(err)
 
 
-_PACKAGE_START = re.compile(rb"(?im)^[ \t]*keyceremony backup package v")
+_PACKAGE_HEADER = b"keyceremony backup package v"
 
 
 def _package_starts(raw: bytes) -> list[int]:
-    """Byte offsets of the lines that open a backup package block (one regex pass: share files
-    of large secrets have millions of lines)."""
-    return [m.start() for m in _PACKAGE_START.finditer(raw)]
+    """Byte offsets of the lines that open a backup package block, in any case and indented or
+    not. A share file of a large secret has millions of lines: one ``find`` pass over a
+    lower-case copy (a per-line regex took 1.3 s on a 64 MiB secret's 201 MB file)."""
+    lower, starts, pos = raw.lower(), [], 0
+    while (at := lower.find(_PACKAGE_HEADER, pos)) >= 0:
+        line = lower.rfind(b"\n", 0, at) + 1
+        if not lower[line:at].strip(b" \t"):
+            starts.append(line)
+        pos = at + len(_PACKAGE_HEADER)
+    return starts
 
 
 def _share_block(raw: bytes) -> bytes:

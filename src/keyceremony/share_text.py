@@ -17,6 +17,7 @@ a 256 MiB secret (18 million lines) is written and read in seconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,22 +150,34 @@ def to_text(payload: SharePayload, comments: list[str] | None = None) -> str:
 
 def encode_text(payload: SharePayload, comments: list[str] | None = None) -> bytes:
     """``to_text`` as UTF-8 bytes, built without per-line Python work (large shares)."""
-    return encode_lines(payload.to_bytes(), HEADER, comments)
+    return b"".join(iter_text(payload, comments))
+
+
+def iter_text(payload: SharePayload, comments: list[str] | None = None) -> Iterator[bytes]:
+    """``encode_text`` in pieces of at most a few MB, for writing a large share to a file
+    without holding its whole text (about 3.1 times the share) in memory."""
+    return iter_lines(payload.to_bytes(), HEADER, comments)
 
 
 def encode_lines(data: bytes, header: str, comments: list[str] | None = None) -> bytes:
     """``header``, '# ' comment lines, then ``data`` as numbered, checked base32 lines."""
-    values = base32.symbols(data)
-    nlines = -(-len(values) // CHARS_PER_LINE)
+    return b"".join(iter_lines(data, header, comments))
+
+
+def iter_lines(data: bytes, header: str, comments: list[str] | None = None) -> Iterator[bytes]:
+    """``encode_lines`` in pieces: the head, then blocks of full lines, then the last line."""
+    chars = -(-len(data) * 8 // 5)  # unpadded base32 (RFC 4648 §6)
+    nlines = -(-chars // CHARS_PER_LINE)
     width = max(2, len(str(nlines)))
-    head = "\n".join([header] + [f"# {c}" for c in (comments or [])]) + "\n"
-    full = len(values) // CHARS_PER_LINE
-    body = _full_lines(values[: full * CHARS_PER_LINE], full, width)
-    tail = b""
-    if len(values) % CHARS_PER_LINE:
-        chars = base32.ALPHABET[values[full * CHARS_PER_LINE :]].tobytes().decode()
-        tail = (format_line(full + 1, chars, width) + "\n").encode("ascii")
-    return head.encode("utf-8") + body + tail
+    yield ("\n".join([header] + [f"# {c}" for c in (comments or [])]) + "\n").encode("utf-8")
+    full = len(data) // LINE_BYTES  # a full line is 24 characters = 120 bits = 15 bytes
+    view = memoryview(data)
+    for lo in range(0, full, _LINES_PER_PIECE):
+        hi = min(lo + _LINES_PER_PIECE, full)
+        yield _full_lines(base32.symbols(view[lo * LINE_BYTES : hi * LINE_BYTES]), hi - lo, width, first=lo + 1)
+    if len(data) % LINE_BYTES:
+        chars = base32.encode(view[full * LINE_BYTES :]).decode("ascii")
+        yield (format_line(full + 1, chars, width) + "\n").encode("ascii")
 
 
 def format_line(number: int, chars: str, width: int) -> str:
@@ -173,10 +186,13 @@ def format_line(number: int, chars: str, width: int) -> str:
 
 
 _LINES_PER_CHUNK = 1 << 14  # keeps every intermediate array in the CPU cache
+_LINES_PER_PIECE = 1 << 16  # lines per piece of ``iter_lines``: 983,040 bytes of data, ~2.6 MB of text
+LINE_BYTES = CHARS_PER_LINE * 5 // 8
 
 
-def _full_lines(values: np.ndarray, count: int, width: int) -> bytes:
-    """Canonical data lines 1..count from their characters' 5-bit values, (count * 24,)."""
+def _full_lines(values: np.ndarray, count: int, width: int, *, first: int = 1) -> bytes:
+    """Canonical data lines first..first+count-1 from their characters' 5-bit values,
+    (count * 24,)."""
     groups = CHARS_PER_LINE // GROUP
     line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
     out = np.full((count, line_len), ord(" "), dtype=np.uint8)
@@ -185,7 +201,7 @@ def _full_lines(values: np.ndarray, count: int, width: int) -> bytes:
     for lo in range(0, count, _LINES_PER_CHUNK):
         hi = min(lo + _LINES_PER_CHUNK, count)
         block, rows = grid[lo:hi], out[lo:hi]
-        numbers = np.arange(lo + 1, hi + 1, dtype=np.uint32)
+        numbers = np.arange(first + lo, first + hi, dtype=np.uint32)
         for i in range(width):  # decimal digits, least significant last
             rows[:, width - 1 - i] = 48 + (numbers // np.uint32(10**i)) % np.uint32(10)
         chars = base32.ALPHABET[block]
