@@ -157,3 +157,10 @@ def test_package_blocks_are_found_at_line_starts_only():
                                                                       b"keyceremony backup package v2"]
     assert all(s == 0 or raw[s - 1 : s] == b"\n" for s in starts)
     assert _package_starts(b"") == [] and _package_starts(b"keyceremony backup package v1") == [0]
+    # searched in pieces: a header cut by any piece boundary is still found, once
+    import keyceremony.share_sources as share_sources
+
+    for piece in range(1, 40):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(share_sources, "_SEARCH_PIECE", piece)
+            assert _package_starts(raw) == starts

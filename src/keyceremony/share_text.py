@@ -306,17 +306,17 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
         start, first_line = _header_end(raw, None, kind)
     except kind.error:
         return None
-    body = raw[start:]
-    if not body.endswith(b"\n"):
+    if len(raw) <= start or not raw.endswith(b"\n"):
         return None
-    last_start = body.rfind(b"\n", 0, len(body) - 1) + 1
-    full, last = body[:last_start], body[last_start:-1]
-    width = full.find(b" ")
+    # Offsets into raw, not slices of it: a large share's text is hundreds of MB.
+    last_start = raw.rfind(b"\n", start, len(raw) - 1) + 1
+    full_len, last = last_start - start, raw[last_start:-1]
+    width = raw.find(b" ", start, last_start) - start
     groups = CHARS_PER_LINE // GROUP
     line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
-    if width < 2 or not full or len(full) % line_len:
+    if width < 2 or not full_len or full_len % line_len:
         return None
-    grid = np.frombuffer(full, dtype=np.uint8).reshape(-1, line_len)
+    grid = np.frombuffer(raw, dtype=np.uint8, count=full_len, offset=start).reshape(-1, line_len)
     count = grid.shape[0]
     cols = [width + 2 + g * (GROUP + 1) + i for g in range(groups) for i in range(GROUP)]
     gaps = [c for c in range(width, line_len - 1 - CHECK_CHARS) if c not in cols]  # must be spaces
