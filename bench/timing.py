@@ -1,4 +1,5 @@
-"""How figures are taken: best of N runs for throughput, median of N single calls for latency.
+"""How figures are taken: best of N runs for throughput, median of N single calls for latency
+(the best of three rounds' medians).
 
 Every clock read is ``time.perf_counter``. Warm-up is the caller's untimed first call (usually
 the round-trip check), or ``warmup`` calls here.
@@ -62,16 +63,23 @@ class Timing:
 
     seconds: tuple[float, ...]
     summary: str  # "best" or "median"
+    rounds: int = 1  # latency: the calls in this many consecutive rounds, the best round's median
 
     @property
     def value(self) -> float:
         if self.summary == "best":
             return min(self.seconds)
-        return statistics.median(self.seconds)
+        return min(statistics.median(r) for r in self._rounds())
 
     @property
     def statistic(self) -> str:
+        if self.summary == "median" and self.rounds > 1:
+            return f"median of {len(self.seconds)}, best of {self.rounds} rounds"
         return f"{self.summary} of {len(self.seconds)}"
+
+    def _rounds(self) -> list[tuple[float, ...]]:
+        size = -(-len(self.seconds) // self.rounds)
+        return [self.seconds[i : i + size] for i in range(0, len(self.seconds), size)]
 
 
 def best_of(call: Callable[[], object], reps: int, warmup: int = 0) -> Timing:
@@ -87,12 +95,16 @@ def best_of(call: Callable[[], object], reps: int, warmup: int = 0) -> Timing:
 
 
 def median_of(
-    call: Callable[[], object], runs: int, budget: float, warmup: int = 3, min_runs: int = 5
+    call: Callable[[], object], runs: int, budget: float, warmup: int = 3, min_runs: int = 5,
+    rounds: int = 3,
 ) -> Timing:
     """Time single calls until ``runs`` are done or ``budget`` seconds pass (at least ``min_runs``).
 
     The garbage collector is off while timing, as in ``timeit``, so a collection triggered by an
-    earlier allocation does not land in one call's figure.
+    earlier allocation does not land in one call's figure. The calls are cut into ``rounds``
+    consecutive rounds and the figure is the lowest round median: on a shared 2-core VM another
+    process can slow a whole second of calls (one 32-byte split read 21.9 µs in one run, 12-16 µs
+    in the runs around it), and that burst should not be the figure.
     """
     for _ in range(warmup):
         call()
@@ -108,4 +120,4 @@ def median_of(
     finally:
         if was_enabled:
             gc.enable()
-    return Timing(tuple(seconds), "median")
+    return Timing(tuple(seconds), "median", rounds=max(1, min(rounds, len(seconds) // min_runs)))
