@@ -37,7 +37,8 @@ def decode_qr(image: Image.Image, *, min_codes: int = 1) -> list[str]:
     (Otsu) threshold, sharpening, a median filter (JPEG noise), upscaling small images, and
     small rotations. Stops as soon as ``min_codes`` different codes were found (a backup's card
     carries two, and the smaller one may need a clean-up the larger one did not); codes found by
-    different attempts are merged.
+    different attempts are merged. If every attempt leaves some but fewer than ``min_codes``
+    codes, a second look paints the found ones out and tries again at twice the size.
 
     The texts are decoded as UTF-8 (zbar's output encoding); share payloads are ASCII.
 
