@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from keyceremony.errors import (
+    DuplicateShare,
+    ForeignShare,
     InconsistentShares,
     KeyCeremonyError,
     ShareFormatError,
@@ -39,7 +41,7 @@ class Outcome:
 
 # The closed vocabulary (README.md). recover_secret sets duplicate, foreign and badly signed shares
 # aside and, when too few are left, raises ThresholdNotMet listing them; such outcomes are named for
-# the reason given (the fixed phrase of its message, REASONS below).
+# the errors in its ``causes`` (CAUSES below), and its message must say the same.
 OUTCOMES: dict[str, Outcome] = {
     "ok": Outcome("recover", None, "the secret is recovered (some inputs may be set aside)"),
     "too_few": Outcome("recover", ThresholdNotMet, "fewer genuine shares than the threshold, none set aside"),
@@ -53,10 +55,10 @@ OUTCOMES: dict[str, Outcome] = {
     "not_a_share": Outcome("parse", ShareFormatError, "the input is not a keyceremony share at all"),
 }
 
-REASONS = {  # the fixed tail of each set-aside reason (shareset.recover_secret, verify_share)
-    "each share counts once": "duplicate",
-    "bring a share of the right set": "foreign_set",
-    "signature does not verify": "bad_signature",
+CAUSES = {  # ThresholdNotMet.causes -> outcome, and the phrase its message says it with
+    DuplicateShare: ("duplicate", "each share counts once"),
+    ForeignShare: ("foreign_set", "bring a share of the right set"),
+    ShareSignatureError: ("bad_signature", "signature does not verify"),
 }
 
 CASE_KEYS = {"description", "inputs", "expected", "secret_hex", "set_aside", "message_contains"}
@@ -129,11 +131,13 @@ def classify(stage: str, err: KeyCeremonyError) -> str:
     if isinstance(err, InconsistentShares):
         return "inconsistent"
     if isinstance(err, ThresholdNotMet):
-        if "Set aside:" not in message:
-            return "too_few"
-        reasons = message.split("Set aside:", 1)[1]
-        kinds = {kind for marker, kind in REASONS.items() if marker in reasons}
-        return kinds.pop() if len(kinds) == 1 else f"unclassified ThresholdNotMet: {message}"
+        if not err.causes:
+            return "too_few" if "Set aside:" not in message else f"set aside without causes: {message}"
+        kinds = {CAUSES[type(cause)] for cause in err.causes if type(cause) in CAUSES}
+        if len(kinds) != 1 or len(err.causes) != len(err.set_aside):
+            return f"unclassified ThresholdNotMet: {message}"
+        [(kind, phrase)] = kinds
+        return kind if phrase in message.split("Set aside:", 1)[-1] else f"{kind}, but the message does not say so"
     return f"unclassified {type(err).__name__}: {message}"
 
 

@@ -232,6 +232,22 @@ def test_several_bad_shares_are_each_named():
     for name, _ in bad:
         assert name in str(info.value)
     assert len(info.value.set_aside) == len(bad)
+    assert [type(c) for c in info.value.causes] == [ShareSignatureError] * len(bad)
+    assert [str(c) for c in info.value.causes] == list(info.value.set_aside)
+
+
+def test_each_reason_for_setting_a_share_aside_is_also_a_typed_error():
+    """Programs tell the reasons apart by type (ThresholdNotMet.causes, Rejected.error), not by
+    reading the sentences."""
+    items = named(SHARES[:1]) + [("again.txt", SHARES[0])] + [("other-1.txt", OTHER[1])] + [
+        ("share-4.txt", replace(SHARES[3], y=flip(SHARES[3].y)))]
+    with pytest.raises(ThresholdNotMet) as info:
+        recover_secret(items)
+    assert sorted(type(c).__name__ for c in info.value.causes) == ["DuplicateShare", "ForeignShare", "ShareSignatureError"]
+    recovery = recover_secret(items + named(SHARES[1:3]))
+    assert {r.source: type(r.error) for r in recovery.rejected} == {
+        "again.txt": DuplicateShare, "other-1.txt": ForeignShare, "share-4.txt": ShareSignatureError}
+    assert all(r.reason == str(r.error) for r in recovery.rejected)
 
 
 def test_foreign_share_is_named_with_its_set():
@@ -332,6 +348,7 @@ def test_validly_signed_wrong_share_is_found_by_robust_decoding():
     assert recovery.secret == SECRET
     assert [r.source for r in recovery.rejected] == ["share-2.txt"]
     assert "share-2.txt: its share 2 disagrees with the other shares" == recovery.rejected[0].reason
+    assert isinstance(recovery.rejected[0].error, InconsistentShares) and recovery.rejected[0].error.bad_x == (2,)
     assert "share-2.txt" not in recovery.used and len(recovery.used) == 4
 
 

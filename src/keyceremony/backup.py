@@ -298,7 +298,8 @@ def gather_recovery_inputs(
     except ThresholdNotMet as err:
         if problems:
             detail = "".join(f"\n  - {p}" for p in problems)
-            raise ThresholdNotMet(f"{err}. Could not read:{detail}", have=err.have, need=err.need) from None
+            raise ThresholdNotMet(f"{err}. Could not read:{detail}", have=err.have, need=err.need,
+                                  set_aside=err.set_aside, causes=err.causes) from None
         raise
     secret = bytearray(recovery.secret)  # recovery.secret is bytes: freed, not overwritten (docs/core.md §5)
     try:

@@ -243,7 +243,9 @@ def _combine(args: argparse.Namespace) -> int:
     except ThresholdNotMet as err:
         if problems:
             raise ThresholdNotMet(f"{err} (and {len(problems)} source(s) could not be read, see above)",
-                                  have=err.have, need=err.need) from None
+                                  have=err.have, need=err.need,
+                                  set_aside=err.set_aside + tuple(str(p) for p in problems),
+                                  causes=err.causes + tuple(problems)) from None
         raise
     for r in recovery.rejected:
         print(f"keyceremony: set aside: {r.reason}", file=sys.stderr)

@@ -65,12 +65,16 @@ class ForeignShare(ShareSetError):
 
 
 class ThresholdNotMet(ShareSetError):
-    """Fewer usable shares than the threshold; ``set_aside`` says why each other one was not used."""
+    """Fewer usable shares than the threshold. ``set_aside`` says why each other one was not used,
+    a sentence each; ``causes`` holds the same reasons as errors (``DuplicateShare``,
+    ``ForeignShare``, ``ShareSignatureError``, ...), for programs to tell them apart."""
 
-    def __init__(self, message: str, *, have: int, need: int, set_aside: tuple[str, ...] = ()):
+    def __init__(self, message: str, *, have: int, need: int, set_aside: tuple[str, ...] = (),
+                 causes: tuple[KeyCeremonyError, ...] = ()):
         self.have = have
         self.need = need
         self.set_aside = set_aside
+        self.causes = causes
         super().__init__(message)
 
 

@@ -143,8 +143,11 @@ def describe_set(p: SharePayload) -> str:
 
 @dataclass(frozen=True)
 class Rejected:
+    """An input set aside: where it came from, why (a sentence), and the same as an error."""
+
     source: str
     reason: str
+    error: KeyCeremonyError | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -177,7 +180,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
         try:
             verify_share(payload, source=source)
         except ShareSignatureError as err:
-            rejected.append(Rejected(source, str(err)))
+            rejected.append(Rejected(source, str(err), err))
             errors.append(err)
             continue
         genuine.append((source, payload))
@@ -190,6 +193,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             have=0,
             need=1,
             set_aside=reasons,
+            causes=tuple(errors),
         )
 
     reference = _majority_set(genuine)
@@ -201,7 +205,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
                 f"{source} belongs to {describe_set(payload)}, not to {describe_set(reference)} "
                 "like the other shares; set it aside and bring a share of the right set"
             )
-            rejected.append(Rejected(source, str(err)))
+            rejected.append(Rejected(source, str(err), err))
             errors.append(err)
             continue
         if payload.x in in_set:
@@ -215,7 +219,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             err = DuplicateShare(
                 f"{what} (share {payload.x} of {payload.count}); each share counts once, bring a different one"
             )
-            rejected.append(Rejected(source, str(err)))
+            rejected.append(Rejected(source, str(err), err))
             errors.append(err)
             continue
         in_set[payload.x] = (source, payload)
@@ -230,6 +234,7 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             have=have,
             need=need,
             set_aside=tuple(r.reason for r in rejected),
+            causes=tuple(errors),
         )
     by_x = {x: src for x, (src, _) in in_set.items()}
     shares = [shamir.Share(p.x, p.y) for _, p in in_set.values()]
@@ -242,7 +247,8 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             bad_x=err.bad_x,
         ) from None
     for x in decoded.bad_x:
-        rejected.append(Rejected(by_x[x], f"{by_x[x]}: its share {x} disagrees with the other shares"))
+        reason = f"{by_x[x]}: its share {x} disagrees with the other shares"
+        rejected.append(Rejected(by_x[x], reason, InconsistentShares(reason, bad_x=(x,))))
     used = tuple(by_x[x] for x in decoded.good_x)
     return Recovery(decoded.secret, reference, used, tuple(rejected))
 
