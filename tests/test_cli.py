@@ -571,3 +571,19 @@ def test_a_name_the_card_fonts_cannot_print_is_refused_before_anything_is_writte
 
     assert "Νίκος Παππάς" in pdf_text(tmp_path / "shares" / "card-2.pdf")[0]
     assert "Платежи KEK" in pdf_text(tmp_path / "shares" / "card-3.pdf")[0]
+
+
+def test_a_secret_too_large_for_a_card_is_refused_before_anything_is_written(tmp_path):
+    """116 bytes fit on a card (16 typeable lines); 117 do not, and the error says the limit,
+    what to do instead, and that nothing was written."""
+    (tmp_path / "fits.bin").write_bytes(bytes(range(116)))
+    ok(run("split", "-k", 2, "-n", 2, "--in", "fits.bin", "--out", "fits", "--cards", cwd=tmp_path))
+    (tmp_path / "big.bin").write_bytes(bytes(range(117)))
+    result = run("split", "-k", 2, "-n", 2, "--in", "big.bin", "--out", "big", "--cards", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "a card holds the share of a secret of at most 116 bytes; this secret is 117 bytes. Split it " \
+           "without --cards" in err_text(result)
+    assert err_text(result).rstrip().endswith("nothing was written") and not (tmp_path / "big").exists()
+    labelled = run("split", "-k", 2, "-n", 2, "--in", "big.bin", "--out", "big", "--cards", "--label", "W" * 64,
+                   cwd=tmp_path)
+    assert "at most 52 bytes with this label; this secret is 117 bytes" in err_text(labelled)

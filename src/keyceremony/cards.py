@@ -86,6 +86,35 @@ def unprintable_name(what: str, name: str) -> str | None:
     return None
 
 
+def check_card_fits(payload: SharePayload) -> None:
+    """Raise UsageError unless a share like ``payload`` fits on a card (its typeable form is at
+    most 16 lines, its QR code at most 1,200 characters), saying how large a secret does."""
+    import dataclasses
+
+    from keyceremony.errors import UsageError
+
+    def fits(n: int) -> bool:
+        try:
+            card_content(dataclasses.replace(payload, y=bytes(n)))
+        except ValueError:
+            return False
+        return True
+
+    if fits(len(payload.y)):
+        return
+    lo, hi = 0, len(payload.y)  # fits(lo) or lo == 0; not fits(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    label = " with this label" if payload.label else ""
+    raise UsageError(
+        f"a card holds the share of a secret of at most {lo} bytes{label}; this secret is "
+        f"{len(payload.y)} bytes. Split it without --cards (share files only), or keep the large "
+        "secret encrypted and back up its key: `keyceremony backup` puts a 32-byte wrapping key "
+        "on the cards; nothing was written"
+    )
+
+
 def check_card_names(label: str, custodians: Sequence[str]) -> None:
     """Raise UsageError naming the first label or custodian that cannot go on a card."""
     from keyceremony.errors import UsageError

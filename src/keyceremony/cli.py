@@ -165,6 +165,10 @@ def _split(args: argparse.Namespace) -> int:
         payloads = create_share_set(secret, args.threshold, args.shares, label=args.label)
     finally:
         secret[:] = bytes(len(secret))
+    if args.cards:
+        from keyceremony.cards import check_card_fits
+
+        check_card_fits(payloads[0])
     out.mkdir(parents=True, exist_ok=True)
     first = payloads[0]
     fingerprint = format_fingerprint(first.fingerprint())
