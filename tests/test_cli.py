@@ -587,3 +587,33 @@ def test_a_secret_too_large_for_a_card_is_refused_before_anything_is_written(tmp
     labelled = run("split", "-k", 2, "-n", 2, "--in", "big.bin", "--out", "big", "--cards", "--label", "W" * 64,
                    cwd=tmp_path)
     assert "at most 52 bytes with this label; this secret is 117 bytes" in err_text(labelled)
+
+
+def test_output_paths_that_cannot_work_are_named_without_a_traceback(tmp_path):
+    (tmp_path / "secret.bin").write_bytes(SECRET)
+    for out in ("secret.bin", "secret.bin/sub"):
+        result = run("split", "-k", 2, "-n", 3, "--in", "secret.bin", "--out", out, cwd=tmp_path)
+        assert result.returncode == 2
+        assert err_text(result) == (f"keyceremony: error: --out {out}: secret.bin is a file, not a folder; "
+                                    "give a folder for the output\n")
+    ok(run("split", "-k", 2, "-n", 3, "--in", "secret.bin", "--out", "shares", cwd=tmp_path))
+    result = run("combine", "--out", "no/such/folder/key.bin", "shares/share-1.txt", "shares/share-2.txt", cwd=tmp_path)
+    assert result.returncode == 1
+    assert err_text(result) == ("keyceremony: error: no/such/folder/key.bin: No such file or directory; "
+                                "check that the folder exists\n")
+    assert not list(tmp_path.glob("**/.key.bin.tmp"))
+
+
+def test_verify_share_takes_the_fingerprint_as_hex_or_words_and_refuses_a_malformed_one(cards):
+    card = cards.folder / "card-2.pdf"
+    from keyceremony.pgp_words import to_words
+    from keyceremony.share_sources import read_shares
+
+    [(_, payload)] = read_shares(str(card))
+    words = " ".join(to_words(payload.fingerprint()))
+    assert "matches the fingerprint given" in ok(run("verify-share", card, "--fingerprint", words, cwd=cards.folder)).stdout.decode()
+    assert "matches the fingerprint given" in ok(run("verify-share", card, "--fingerprint", cards.fingerprint,
+                                                     cwd=cards.folder)).stdout.decode()
+    result = run("verify-share", card, "--fingerprint", "00 11", cwd=cards.folder)
+    assert result.returncode == 2
+    assert err_text(result) == "keyceremony: error: --fingerprint '00 11': a fingerprint is 32 hex digits, not 4\n"

@@ -18,7 +18,10 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0
     are private)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    except OSError as err:  # report the file asked for, not the temporary one
+        raise type(err)(err.errno, err.strerror, str(path)) from None
     try:
         try:
             for piece in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:

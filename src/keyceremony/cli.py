@@ -7,6 +7,7 @@ Only the standard library is imported at start-up; each command imports what it 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,17 @@ from keyceremony import __version__
 from keyceremony.atomic_file import write_atomically
 from keyceremony.errors import KeyCeremonyError, UsageError
 
+
+
+def output_folder(path: str) -> Path:
+    """``--out DIR`` as a Path; UsageError if it names an existing file or sits under one."""
+    out = Path(path)
+    for part in (out, *out.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise UsageError(f"--out {path}: {part} is a file, not a folder; give a folder for the output")
+            break
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in getattr(err, "__notes__", ()):  # e.g. "the new key was deleted again"
             print(f"keyceremony: note: {note}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a path that cannot be written or read: say which, and why
+        where = f"{err.filename}: " if err.filename else ""
+        hint = {errno.ENOENT: "; check that the folder exists", errno.ENOTDIR: "; a part of the path is a file",
+                errno.EACCES: "; check the permissions", errno.ENOSPC: "; free some space and run it again",
+                }.get(err.errno or 0, "")  # fmt: skip
+        print(f"keyceremony: error: {where}{err.strerror or err}{hint}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("keyceremony: interrupted. Files are only ever written whole; a ceremony (`run`) "
               "resumes where it stopped when started again", file=sys.stderr)
@@ -68,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify-share", help="check one share on its own: integrity, signature, set")
     p.add_argument("source", metavar="SHARE", help="a share .txt file, card PDF or image")
-    p.add_argument("--fingerprint", metavar="HEX", help="the set fingerprint recorded at the ceremony")
+    p.add_argument("--fingerprint", metavar="FP",
+                   help="the set fingerprint recorded at the ceremony: 32 hex digits or its 16 words")
     p.set_defaults(run=_verify_share)
 
     from keyceremony.cli_ceremony import add_ceremony_commands  # run (standard library at import)
@@ -149,7 +169,7 @@ def _split(args: argparse.Namespace) -> int:
         from keyceremony.cards import check_card_names
 
         check_card_names(args.label, args.custodian)
-    out = Path(args.out)
+    out = output_folder(args.out)
     targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if args.cards:
         targets += [out / f"card-{i}.pdf" for i in range(1, args.shares + 1)]
@@ -323,11 +343,18 @@ def _verify_share(args: argparse.Namespace) -> int:
     from keyceremony.pgp_words import to_words
     from keyceremony.share_sources import read_shares
     from keyceremony.shareset import check_fingerprint, describe_set, format_fingerprint, verify_share
+    from keyceremony.signer import parse_fingerprint
 
+    expected = None
+    if args.fingerprint:
+        try:
+            expected = parse_fingerprint(args.fingerprint).hex()
+        except ValueError as err:
+            raise UsageError(f"--fingerprint {args.fingerprint!r}: {err}") from None
     for source, payload in read_shares(args.source):
         verify_share(payload, source=source)
-        if args.fingerprint:
-            check_fingerprint(payload, args.fingerprint, source=source)
+        if expected:
+            check_fingerprint(payload, expected, source=source)
         print(f"{source}: OK, a genuine share; signature verified")
         print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
         print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")

@@ -112,7 +112,9 @@ def _run(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     answers = load_answers(args.answers, template)
     keys = _keys(args, answers)
-    out = Path(args.out)
+    from keyceremony.cli import output_folder
+
+    out = output_folder(args.out)
 
     def say(text: str) -> None:
         if not args.quiet:

@@ -203,7 +203,9 @@ def _backup(args: argparse.Namespace) -> int:
         from keyceremony.cards import check_card_names
 
         check_card_names(label, args.custodian)
-    out = Path(args.out)
+    from keyceremony.cli import output_folder
+
+    out = output_folder(args.out)
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if not args.no_cards:
         names += [f"card-{i}.pdf" for i in range(1, args.shares + 1)]
