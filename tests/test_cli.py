@@ -617,3 +617,11 @@ def test_verify_share_takes_the_fingerprint_as_hex_or_words_and_refuses_a_malfor
     result = run("verify-share", card, "--fingerprint", "00 11", cwd=cards.folder)
     assert result.returncode == 2
     assert err_text(result) == "keyceremony: error: --fingerprint '00 11': a fingerprint is 32 hex digits, not 4\n"
+
+
+def test_combine_type_with_nothing_typed_says_so(tmp_path):
+    result = run("combine", "--type", "--out", "key.bin", cwd=tmp_path, stdin=b"")
+    assert result.returncode == 1
+    assert err_text(result).endswith("share #1, line 01: \nkeyceremony: error: no share was typed in; type each "
+                                     "share's lines from its card, and at least the threshold number of shares\n")
+    assert not (tmp_path / "key.bin").exists()

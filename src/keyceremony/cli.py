@@ -260,6 +260,9 @@ def _combine(args: argparse.Namespace) -> int:
         raise problems[0]
     for err in problems:
         print(f"keyceremony: set aside: {err}", file=sys.stderr)
+    if not items and not problems:  # only --type, and typing ended before a share was complete
+        raise ThresholdNotMet("no share was typed in; type each share's lines from its card, and "
+                              "at least the threshold number of shares", have=0, need=1)
     if not items:
         raise ThresholdNotMet("none of the shares given could be read (see above)", have=0, need=1)
     try:
@@ -310,7 +313,8 @@ def _type_shares():
             print(f"share #{number}, line {len(lines) + 1:02d}: ", end="", file=sys.stderr, flush=True)
             try:
                 line = input()
-            except EOFError:
+            except EOFError:  # input ended: end the prompt's line, then as an empty line
+                print(file=sys.stderr)
                 line, completed = "", False
             if not line.strip():
                 if completed and not lines:
