@@ -577,3 +577,16 @@ def test_large_share_with_one_typo_names_the_line(monkeypatch):
     err = expect_line_error("\n".join(lines) + "\n", index + 1)
     assert f"data line {index} does not match its check" in str(err)
     assert calls == []  # named by the fast path, no line-by-line pass
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.binary(min_size=1, max_size=100))
+@example(bytes(1))  # one short data line: no full line for the fast path
+@example(bytes(15))  # exactly one full line
+def test_checked_lines_round_trip_from_one_line_up(data):
+    """encode_lines / decode_lines for any length, including texts of a single data line, where
+    the fast path must step aside for the line-by-line parser (never misread offsets)."""
+    text = share_text.encode_lines(data, HEADER, ["a comment"])
+    chars, last_line = share_text.decode_lines(text, share_text.SHARE_TEXT)
+    assert chars == base64.b32encode(data).rstrip(b"=")
+    assert last_line == text.count(b"\n")  # header, comment, data lines: the last one's file line

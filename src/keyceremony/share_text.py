@@ -309,7 +309,7 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
     if len(raw) <= start or not raw.endswith(b"\n"):
         return None
     # Offsets into raw, not slices of it: a large share's text is hundreds of MB.
-    last_start = raw.rfind(b"\n", start, len(raw) - 1) + 1
+    last_start = max(raw.rfind(b"\n", start, len(raw) - 1) + 1, start)  # start: one data line
     full_len, last = last_start - start, raw[last_start:-1]
     width = raw.find(b" ", start, last_start) - start
     groups = CHARS_PER_LINE // GROUP
