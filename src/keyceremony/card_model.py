@@ -107,8 +107,9 @@ def backup_instructions(threshold: int) -> tuple[str, ...]:
     )
 
 
-def _check_text(name: str, value: object, *, max_chars: int = MAX_FIELD_CHARS,
+def check_field(name: str, value: object, *, max_chars: int = MAX_FIELD_CHARS,
                 allow_empty: bool = False) -> None:
+    """Raise ValueError unless *value* can be a text field of a card (``name`` says which)."""
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a str, got {type(value).__name__}")
     if not allow_empty and not value.strip():
@@ -146,13 +147,13 @@ class CardContent:
     ceremony_fingerprint: str | None = None  # the ceremony key's fingerprint (docs/transcript.md §6.2)
 
     def __post_init__(self) -> None:
-        _check_text("title", self.title)
-        _check_text("key_label", self.key_label)
-        _check_text("set_id", self.set_id, max_chars=MAX_SET_ID_CHARS)
+        check_field("title", self.title)
+        check_field("key_label", self.key_label)
+        check_field("set_id", self.set_id, max_chars=MAX_SET_ID_CHARS)
         if self.custodian is not None:
-            _check_text("custodian", self.custodian)
+            check_field("custodian", self.custodian)
         if self.key_check_value is not None:
-            _check_text("key_check_value", self.key_check_value, max_chars=32)
+            check_field("key_check_value", self.key_check_value, max_chars=32)
 
         for name in ("share_index", "share_count", "threshold"):
             value = getattr(self, name)
@@ -197,16 +198,16 @@ class CardContent:
 
         self._check_tuple("text_lines", self.text_lines, 1, MAX_TEXT_LINES)
         for i, line in enumerate(self.text_lines):
-            _check_text(f"text_lines[{i}]", line, max_chars=MAX_TEXT_LINE_CHARS)
+            check_field(f"text_lines[{i}]", line, max_chars=MAX_TEXT_LINE_CHARS)
             if not line.isascii():
                 raise ValueError(f"text_lines[{i}] must be ASCII so it can be typed: {line!r}")
 
-        _check_text("fingerprint", self.fingerprint, max_chars=MAX_FINGERPRINT_CHARS)
+        check_field("fingerprint", self.fingerprint, max_chars=MAX_FINGERPRINT_CHARS)
         if not _FINGERPRINT_RE.fullmatch(self.fingerprint):
             raise ValueError(
                 f"fingerprint must be hex digits in groups, got {self.fingerprint!r}")
         if self.ceremony_fingerprint is not None:
-            _check_text("ceremony_fingerprint", self.ceremony_fingerprint, max_chars=MAX_FINGERPRINT_CHARS)
+            check_field("ceremony_fingerprint", self.ceremony_fingerprint, max_chars=MAX_FINGERPRINT_CHARS)
             if not _FINGERPRINT_RE.fullmatch(self.ceremony_fingerprint):
                 raise ValueError(
                     f"ceremony_fingerprint must be hex digits in groups, got {self.ceremony_fingerprint!r}")
@@ -220,7 +221,7 @@ class CardContent:
 
         self._check_tuple("instructions", self.instructions, 1, MAX_INSTRUCTIONS)
         for i, item in enumerate(self.instructions):
-            _check_text(f"instructions[{i}]", item, max_chars=MAX_INSTRUCTION_CHARS)
+            check_field(f"instructions[{i}]", item, max_chars=MAX_INSTRUCTION_CHARS)
         total = sum(len(item) for item in self.instructions)
         if total > MAX_INSTRUCTIONS_TOTAL_CHARS:
             raise ValueError(

@@ -73,11 +73,13 @@ def unprintable_name(what: str, name: str) -> str | None:
     """Why *name* (a key label or custodian) cannot go on a card, or ``None`` if it can: the
     checks ``CardContent`` makes, and whether the card's fonts can print every character
     (docs/share-cards.md §2.1). Callers ask before anything is made."""
-    from keyceremony.card_model import MAX_FIELD_CHARS
+    from keyceremony.card_model import check_field
     from keyceremony.pdf_render import FONT_DESCRIPTION, unprintable
 
-    if len(name) > MAX_FIELD_CHARS:
-        return f"{what} '{name}' is {len(name)} characters long; at most {MAX_FIELD_CHARS} fit on a card"
+    try:
+        check_field(f"{what} '{name}'", name, allow_empty=True)
+    except ValueError as err:
+        return f"{err}; it cannot go on a card"
     bad = unprintable(name)
     if bad is not None:
         return (f"{what} '{name}' contains {bad!r} (U+{ord(bad):04X}), which {FONT_DESCRIPTION} cannot "
