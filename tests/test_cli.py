@@ -625,3 +625,12 @@ def test_combine_type_with_nothing_typed_says_so(tmp_path):
     assert err_text(result).endswith("share #1, line 01: \nkeyceremony: error: no share was typed in; type each "
                                      "share's lines from its card, and at least the threshold number of shares\n")
     assert not (tmp_path / "key.bin").exists()
+
+
+def test_a_closed_stdout_ends_quietly(cards):
+    """`keyceremony ... | head -1`: the reader went away; no traceback, no error line, exit 141."""
+    proc = subprocess.Popen([*KEYCEREMONY, "verify-share", str(cards.folder / "card-1.pdf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc.stdout.close()  # before the command prints anything
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141 and err == b""

@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in getattr(err, "__notes__", ()):  # e.g. "the new key was deleted again"
             print(f"keyceremony: note: {note}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly, as `cat` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE
     except OSError as err:  # a path that cannot be written or read: say which, and why
         where = f"{err.filename}: " if err.filename else ""
         hint = {errno.ENOENT: "; check that the folder exists", errno.ENOTDIR: "; a part of the path is a file",
