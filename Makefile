@@ -1,5 +1,5 @@
 # The two commands of README's first screen: `make demo` and `make test`.
-.PHONY: setup demo test bench samples clean
+.PHONY: setup demo test lint bench samples clean
 PY := .venv/bin/python
 
 setup:
@@ -10,6 +10,11 @@ demo: setup
 
 test: setup
 	@$(PY) -m pytest -q
+
+lint: setup
+	@.venv/bin/ruff check src tests bench scripts
+	@.venv/bin/mypy
+	@.venv/bin/lint-imports
 
 bench: setup
 	@$(PY) -m bench

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     sections.append("## Machine reference\n\n" + figures_table(machine.reference_figures(plan)))
     if args.only in (None, "ours"):
         sections.append(
-            "## keyceremony (`keyceremony.shamir`)\n\n"
+            "## keyceremony (`keyceremony.core.shamir`)\n\n"
             "Throughput counts secret bytes. \"combine k shares\" is `combine(shares[-k:])`, which "
             "checks nothing; \"checked combine\" is `combine(all n, threshold=k)`, which also verifies "
             "the other n − k shares.\n\n" + figures_table(ours.figures(plan))
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "peers"):
         sections.append(
             "## Peers, measured in this run\n\n"
-            "\"ours, same input\" runs `keyceremony.shamir` on the peer's input (for pycryptodome's "
+            "\"ours, same input\" runs `keyceremony.core.shamir` on the peer's input (for pycryptodome's "
             "16-byte chunks: `split_many` / `combine_many` of the same chunks). \"ours faster by\" is "
             "the ratio of the two figures: the number to compare between machines.\n\n"
             + peers_table(peers.figures(plan))

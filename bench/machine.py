@@ -55,7 +55,7 @@ def header(plan: Plan) -> str:
     from keyceremony import __version__
 
     try:
-        from keyceremony.parallel import worker_count
+        from keyceremony.core.parallel import worker_count
 
         threads = str(worker_count())
     except ImportError:

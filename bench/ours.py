@@ -13,7 +13,7 @@ import numpy as np
 
 from bench.table import Figure, Target
 from bench.timing import Plan, Timing, best_of, median_of
-from keyceremony import shamir
+from keyceremony.core import shamir
 
 MiB = 1024 * 1024
 BATCH_KEYS = 100_000

@@ -35,10 +35,10 @@ def seeded_randbytes(seed: bytes):
 
 
 def make(out: Path) -> list[Path]:
-    from keyceremony.cards import render_card
-    from keyceremony.raster import render_pdf
-    from keyceremony.share_text import to_text
-    from keyceremony.shareset import create_share_set
+    from keyceremony.cards.share_cards import render_card
+    from keyceremony.cards.raster import render_pdf
+    from keyceremony.shares.text import to_text
+    from keyceremony.shares.shareset import create_share_set
 
     out.mkdir(parents=True, exist_ok=True)
     secret = bytes.fromhex(SECRET_HEX)
@@ -64,7 +64,7 @@ def make_ceremony(out: Path) -> list[Path]:
     import subprocess
     import tempfile
 
-    from keyceremony.raster import render_pdf
+    from keyceremony.cards.raster import render_pdf
 
     root = Path(__file__).resolve().parent.parent
     answers = root / "examples" / "ceremony" / "key-generation.toml"

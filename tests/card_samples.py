@@ -13,7 +13,7 @@ import random
 import numpy as np
 from PIL import Image
 
-from keyceremony.card_model import CardContent, standard_instructions
+from keyceremony.cards.model import CardContent, standard_instructions
 
 WORDS = ("apple", "river", "stone", "violet", "maple", "anchor", "breeze", "copper",
          "lantern", "meadow", "orbit", "pepper")

@@ -1,6 +1,6 @@
 """A deliberately naive Shamir reference over GF(2^8) / 0x11B, independent of keyceremony.
 
-Written from the textbook definitions, not from ``keyceremony.gf256``: multiplication is
+Written from the textbook definitions, not from ``keyceremony.core.gf256``: multiplication is
 shift-and-add ("Russian peasant") with reduction by x^8 + x^4 + x^3 + x + 1 (FIPS 197 §4.2), no
 log/exp tables; the inverse is found by search; polynomials are evaluated term by term,
 sum a_i * x^i, one byte position at a time; interpolation is Lagrange's formula, one byte position

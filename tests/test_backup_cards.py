@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from keyceremony.backup import Backup, generate_and_back_up, write_backup
-from keyceremony.backup_package import format_kcv
-from keyceremony.pdf_render import render_card_pdf
-from keyceremony.cards import CardReadbackError, card_content, render_card, verify_card_pdf
+from keyceremony.recipes.backup import Backup, generate_and_back_up, write_backup
+from keyceremony.keys.backup_package import format_kcv
+from keyceremony.cards.pdf_render import render_card_pdf
+from keyceremony.cards.share_cards import CardReadbackError, card_content, render_card, verify_card_pdf
 from keyceremony.errors import PackageFormatError
 from keyceremony.keys.model import KeyAlgorithm
 from keyceremony.keys.soft import SoftBackend
-from keyceremony.qrscan import decode_qr
-from keyceremony.raster import render_pdf
-from keyceremony.share_sources import read_payloads, read_shares
+from keyceremony.cards.qrscan import decode_qr
+from keyceremony.cards.raster import render_pdf
+from keyceremony.recipes.sources import read_payloads, read_shares
 
 
 def soft_backup(label: str, algorithm: KeyAlgorithm, threshold: int = 3, count: int = 5) -> Backup:
@@ -113,13 +113,13 @@ def test_a_card_pdf_gives_both_payloads(aes, tmp_path):
 
 
 def _share_qr(share) -> str:
-    from keyceremony.share_text import to_qr_text
+    from keyceremony.shares.text import to_qr_text
 
     return to_qr_text(share)
 
 
 def test_write_backup_removes_what_it_wrote_when_a_card_fails(aes, tmp_path, monkeypatch):
-    import keyceremony.cards as cards
+    import keyceremony.cards.share_cards as cards
 
     def broken(*args, **kwargs):
         raise CardReadbackError("card-1.pdf: the QR code reads back to a different share")
@@ -136,8 +136,8 @@ def test_backup_modules_stay_light():
     import sys
 
     code = (
-        "import sys, keyceremony.backup_package, keyceremony.cli_keys, keyceremony.share_sources\n"
-        "from keyceremony.cli import _parser; _parser().format_help()\n"
+        "import sys, keyceremony.keys.backup_package, keyceremony.cli.keys, keyceremony.recipes.sources\n"
+        "from keyceremony.cli.main import _parser; _parser().format_help()\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'pkcs11', 'reportlab', 'qrcode', 'pyzbar', 'pypdfium2', 'textual', 'cryptography'}))"
     )
@@ -148,7 +148,7 @@ def test_backup_modules_stay_light():
 def test_package_blocks_are_found_at_line_starts_only():
     """A package block opens a line (any case, indented or not); the words inside a comment or
     a data line's neighbour do not open one."""
-    from keyceremony.share_sources import _package_starts
+    from keyceremony.recipes.sources import _package_starts
 
     raw = (b"keyceremony share v1\n# made with keyceremony backup package v1 beside it\n01  AAAA\n"
            b"  KeyCeremony Backup Package V1\n01  BBBB\r\n\tkeyceremony backup package v2\n")
@@ -158,7 +158,7 @@ def test_package_blocks_are_found_at_line_starts_only():
     assert all(s == 0 or raw[s - 1 : s] == b"\n" for s in starts)
     assert _package_starts(b"") == [] and _package_starts(b"keyceremony backup package v1") == [0]
     # searched in pieces: a header cut by any piece boundary is still found, once
-    import keyceremony.share_sources as share_sources
+    import keyceremony.recipes.sources as share_sources
 
     for piece in range(1, 40):
         with pytest.MonkeyPatch.context() as mp:

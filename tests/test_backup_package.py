@@ -1,4 +1,4 @@
-"""keyceremony.backup_package: the signed backup package, version 1 (docs/backup-package.md).
+"""keyceremony.keys.backup_package: the signed backup package, version 1 (docs/backup-package.md).
 
 An independent encoder written from the layout in the spec's field table is checked against the
 module; round trips through bytes, text and QR text; every bad input in the spec's error table
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.backup_package import (
+from keyceremony.keys.backup_package import (
     HEADER,
     SIGNATURE_CONTEXT,
     BackupPackage,
@@ -43,7 +43,7 @@ def seeded(seed: bytes):
 
 def make_example(algorithm: KeyAlgorithm = KeyAlgorithm.AES256, label: str = "payments-kek"):
     """The spec's example: a deterministic software backup (throwaway key, fixed seed and time)."""
-    from keyceremony.backup import make_backup
+    from keyceremony.recipes.backup import make_backup
     from keyceremony.keys.soft import SoftBackend
 
     rand = seeded(f"keyceremony backup package example v1|{algorithm.value}|{label}".encode())
@@ -112,7 +112,7 @@ def test_encoding_matches_the_field_table_and_round_trips(algorithm):
 
 
 def _share_qr(share) -> str:
-    from keyceremony.share_text import to_qr_text
+    from keyceremony.shares.text import to_qr_text
 
     return to_qr_text(share)
 

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from card_samples import make_card, matrix_image, synthetic_payload
-from keyceremony import card_model
-from keyceremony.card_model import QR_ALPHANUMERIC, CardContent
-from keyceremony.pdf_render import render_card_pdf
-from keyceremony.qr import qr_matrix
-from keyceremony.qrscan import decode_qr
-from keyceremony.raster import render_pdf
-from keyceremony.scan_sources import read_qr_texts
+from keyceremony.cards import model as card_model
+from keyceremony.cards.model import QR_ALPHANUMERIC, CardContent
+from keyceremony.cards.pdf_render import render_card_pdf
+from keyceremony.cards.qr import qr_matrix
+from keyceremony.cards.qrscan import decode_qr
+from keyceremony.cards.raster import render_pdf
+from keyceremony.cards.scan_sources import read_qr_texts
 
 PAPERS = ("a4", "letter")
 PAGE_POINTS = {"a4": (595.3, 841.9), "letter": (612, 792)}
@@ -175,8 +175,8 @@ def test_names_in_latin_greek_and_cyrillic_print_and_others_are_refused_by_name(
     """DejaVu (docs/share-cards.md §2.1): the names print and read back from the page's text;
     a script the fonts lack, or a control character, is refused naming the field and the
     character, before any PDF is made."""
-    from keyceremony.pdf_render import unprintable
-    from keyceremony.raster import pdf_text
+    from keyceremony.cards.pdf_render import unprintable
+    from keyceremony.cards.raster import pdf_text
 
     names = ("Tomáš Dvořák", "Paweł Nowak", "Ольга Петрова", "Νίκος Παππάς", "Şule Yılmaz")
     for name in names:
@@ -193,7 +193,7 @@ def test_without_dejavu_the_standard_fonts_print_windows_1252_only(tmp_path) -> 
     standard PDF fonts, which print Windows-1252 and say what to install for more."""
     probe = (
         "from card_samples import make_card\n"
-        "from keyceremony.pdf_render import render_card_pdf, unprintable\n"
+        "from keyceremony.cards.pdf_render import render_card_pdf, unprintable\n"
         "assert unprintable('Zoë François') is None and unprintable('Paweł') == 'ł'\n"
         "assert b'/Helvetica' in render_card_pdf(make_card(custodian='Zoë François'))\n"
         "try:\n"
@@ -221,8 +221,8 @@ def test_qr_round_trip_for_any_alphanumeric_text(text: str) -> None:
 
 # --- layering (STYLE.md §1, §2) ---------------------------------------------------------------
 
-BOUNDARIES = {"qrcode": "qr.py", "reportlab": "pdf_render.py", "pyzbar": "qrscan.py",
-              "pypdfium2": "raster.py"}
+BOUNDARIES = {"qrcode": "cards/qr.py", "reportlab": "cards/pdf_render.py", "pyzbar": "cards/qrscan.py",
+              "pypdfium2": "cards/raster.py"}
 
 
 def test_each_outside_library_is_imported_by_exactly_one_module() -> None:
@@ -240,7 +240,7 @@ def test_each_outside_library_is_imported_by_exactly_one_module() -> None:
 
 
 def test_card_model_imports_no_outside_library() -> None:
-    code = ("import sys, keyceremony.card_model; "
+    code = ("import sys, keyceremony.cards.model; "
             f"print(sorted(set({sorted(BOUNDARIES)!r}) & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

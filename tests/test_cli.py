@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.pgp_words import to_words
-from keyceremony.share_text import from_text, to_text
-from keyceremony.shareset import format_fingerprint, format_set_id
+from keyceremony.codec.pgp_words import to_words
+from keyceremony.shares.text import from_text, to_text
+from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
 KEYCEREMONY = [sys.executable, "-m", "keyceremony"]
 SECRET = bytes.fromhex("c0ffee00" + "11" * 12 + "5a" * 16)  # 32 bytes
@@ -481,7 +481,7 @@ def render_png(pdf: Path, png: Path) -> None:
         subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png.with_suffix(""))],
                        check=True, timeout=60)
     else:  # pragma: no cover - poppler-utils is part of the setup (STACK.md §0)
-        from keyceremony.raster import render_pdf
+        from keyceremony.cards.raster import render_pdf
 
         render_pdf(pdf, dpi=150)[0].save(png)
 
@@ -503,7 +503,7 @@ def test_split_cards(cards):
         for form in secret_forms(SECRET):
             assert form not in (cards.folder / f"card-{x}.pdf").read_bytes()
 
-    from keyceremony.raster import render_pdf
+    from keyceremony.cards.raster import render_pdf
 
     assert render_pdf(cards.folder / "card-1.pdf", dpi=72)[0].size == (612, 792)  # US letter
 
@@ -567,7 +567,7 @@ def test_a_name_the_card_fonts_cannot_print_is_refused_before_anything_is_writte
     # the same names in Latin, Greek and Cyrillic scripts print
     ok(run("split", "-k", 2, "-n", 3, "--in", "secret.bin", "--out", "shares", "--cards", "--label", "Платежи KEK",
            "--custodian", "Tomáš Dvořák", "--custodian", "Νίκος Παππάς", cwd=tmp_path))
-    from keyceremony.raster import pdf_text
+    from keyceremony.cards.raster import pdf_text
 
     assert "Νίκος Παππάς" in pdf_text(tmp_path / "shares" / "card-2.pdf")[0]
     assert "Платежи KEK" in pdf_text(tmp_path / "shares" / "card-3.pdf")[0]
@@ -606,8 +606,8 @@ def test_output_paths_that_cannot_work_are_named_without_a_traceback(tmp_path):
 
 def test_verify_share_takes_the_fingerprint_as_hex_or_words_and_refuses_a_malformed_one(cards):
     card = cards.folder / "card-2.pdf"
-    from keyceremony.pgp_words import to_words
-    from keyceremony.share_sources import read_shares
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.recipes.sources import read_shares
 
     [(_, payload)] = read_shares(str(card))
     words = " ".join(to_words(payload.fingerprint()))

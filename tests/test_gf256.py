@@ -1,4 +1,4 @@
-"""keyceremony.gf256 against the naive reference in tests/naive_shamir.py.
+"""keyceremony.core.gf256 against the naive reference in tests/naive_shamir.py.
 
 Scalar operations are checked exhaustively (all 256 x 256 pairs); the SWAR kernels on random
 inputs, with matrices chosen so that each of linear_map_blocks's two schedules runs.
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naive_shamir as naive
-from keyceremony import gf256
+from keyceremony.core import gf256
 
 ELEMENTS = range(256)
 NONZERO = range(1, 256)

@@ -12,11 +12,11 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as plain_zbar
 
 from card_samples import make_card, perspective
-from keyceremony.pdf_render import render_card_pdf
+from keyceremony.cards.pdf_render import render_card_pdf
 from keyceremony.errors import ScanError
-from keyceremony.qrscan import decode_qr
-from keyceremony.raster import render_pdf
-from keyceremony.scan_sources import read_qr_texts
+from keyceremony.cards.qrscan import decode_qr
+from keyceremony.cards.raster import render_pdf
+from keyceremony.cards.scan_sources import read_qr_texts
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -214,8 +214,8 @@ def test_misuse_raises_value_error(card_pdf: bytes) -> None:
 def test_second_look_reads_the_package_code_that_every_ordinary_attempt_missed() -> None:
     """A stored stress-run failure (tests/vectors/README.md, scans/): both codes must be read,
     and the share and package they hold must belong together."""
-    from keyceremony.qrscan import _attempts, _zbar
-    from keyceremony.share_sources import read_payloads
+    from keyceremony.cards.qrscan import _attempts, _zbar
+    from keyceremony.recipes.sources import read_payloads
 
     path = VECTORS / "scans" / "backup-card-150dpi-turned-2deg.png"
     image = Image.open(path)

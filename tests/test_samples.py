@@ -34,8 +34,8 @@ def test_samples_are_what_the_script_makes(regenerated):
 
 
 def test_sample_card_png_and_shares_recover_the_sample_secret():
-    from keyceremony.share_sources import read_shares
-    from keyceremony.shareset import recover_secret
+    from keyceremony.recipes.sources import read_shares
+    from keyceremony.shares.shareset import recover_secret
 
     items = read_shares(str(SAMPLES / "sample-card.png"))
     assert [p.x for _, p in items] == [2]
@@ -45,8 +45,8 @@ def test_sample_card_png_and_shares_recover_the_sample_secret():
 
 
 def test_sample_card_pdf_holds_share_two():
-    from keyceremony.share_sources import read_shares
-    from keyceremony.share_text import from_text
+    from keyceremony.recipes.sources import read_shares
+    from keyceremony.shares.text import from_text
 
     (_, from_pdf), = read_shares(str(SAMPLES / "sample-card.pdf"))
     from_txt = from_text((SAMPLES / "sample-share-2.txt").read_text())
@@ -84,7 +84,7 @@ def test_sample_transcript_verifies_with_its_template(ceremony):
 def test_sample_report_is_of_that_transcript(ceremony):
     import hashlib
 
-    from keyceremony.raster import pdf_text
+    from keyceremony.cards.raster import pdf_text
 
     _, result = ceremony
     text = " ".join(" ".join(pdf_text(CEREMONY / "transcript-report.pdf")).split())
@@ -94,9 +94,9 @@ def test_sample_report_is_of_that_transcript(ceremony):
 
 
 def test_sample_cards_belong_to_that_ceremony(ceremony):
-    from keyceremony.raster import pdf_text
-    from keyceremony.share_sources import read_payloads
-    from keyceremony.shareset import format_fingerprint
+    from keyceremony.cards.raster import pdf_text
+    from keyceremony.recipes.sources import read_payloads
+    from keyceremony.shares.shareset import format_fingerprint
 
     _, result = ceremony
     made = next(e.data for e in result.entries if e.event == "shares-made")

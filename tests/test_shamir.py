@@ -1,4 +1,4 @@
-"""keyceremony.shamir: round trips, secrecy, known answers, outside implementations, errors,
+"""keyceremony.core.shamir: round trips, secrecy, known answers, outside implementations, errors,
 robust combine and batches.
 
 Known answers come from tests/naive_shamir.py (textbook arithmetic, no tables) and, for the
@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from shamir_mnemonic import shamir as slip39
 
 import naive_shamir as naive
-from keyceremony import coefficients, shamir
-from keyceremony.coefficients import CoefficientStream
+from keyceremony.core import coefficients, shamir
+from keyceremony.core.coefficients import CoefficientStream
 from keyceremony.errors import DuplicateShare, InconsistentShares, ShareSetError, ThresholdNotMet
-from keyceremony.parallel import BLOCK
-from keyceremony.shamir import Share, combine, combine_many, decode, interpolate, split, split_many
+from keyceremony.core.parallel import BLOCK
+from keyceremony.core.shamir import Share, combine, combine_many, decode, interpolate, split, split_many
 
 VECTORS = Path(__file__).parent / "vectors" / "core"
 SHORT_MAX = 512  # shamir._INT_PATH_MAX: above it, the numpy engine and the strided layout

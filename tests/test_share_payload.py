@@ -1,4 +1,4 @@
-"""keyceremony.share_payload: the signed binary share, version 1 (docs/share-format.md §2).
+"""keyceremony.shares.payload: the signed binary share, version 1 (docs/share-format.md §2).
 
 Round trips are property-tested; the encoder is cross-checked against an independent one written
 here from the layout in the module docstring; every non-canonical encoding we can think of is
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keyceremony.errors import ShareFormatError
-from keyceremony.share_payload import (
+from keyceremony.shares.payload import (
     MIN_LENGTH,
     SIGNATURE_CONTEXT,
     SharePayload,

@@ -1,4 +1,4 @@
-"""keyceremony.share_text: the typeable text form and the QR text (docs/share-format.md §5).
+"""keyceremony.shares.text: the typeable text form and the QR text (docs/share-format.md §5).
 
 The per-line CRC-15 is checked against an independent bit-serial implementation and the CAN
 catalogue value; the vectorized encoder/checker against the scalar one; and every single-character
@@ -20,11 +20,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from keyceremony import share_text
+from keyceremony.shares import text as share_text
 from keyceremony.errors import ShareFormatError
-from keyceremony.share_payload import SharePayload
-from keyceremony.share_sources import read_shares
-from keyceremony.share_text import (
+from keyceremony.shares.payload import SharePayload
+from keyceremony.recipes.sources import read_shares
+from keyceremony.shares.text import (
     CHARS_PER_LINE,
     HEADER,
     format_line,

@@ -25,8 +25,8 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
-from keyceremony.share_text import from_qr_text, from_text
-from keyceremony.shareset import recover_secret
+from keyceremony.shares.text import from_qr_text, from_text
+from keyceremony.shares.shareset import recover_secret
 
 VECTORS = Path(__file__).parent / "vectors" / "shares"
 GENERATOR = Path(__file__).parent / "vectors" / "make_share_vectors.py"

@@ -1,4 +1,4 @@
-"""keyceremony.shareset: make a signed share set, verify one share alone, recover the secret.
+"""keyceremony.shares.shareset: make a signed share set, verify one share alone, recover the secret.
 
 Tampering with any signed field is caught by verify_share; recover_secret sets such shares
 aside with a reason naming the source, and so for foreign-set and repeated shares; wrong shares
@@ -25,8 +25,8 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
-from keyceremony.share_payload import SharePayload
-from keyceremony.shareset import (
+from keyceremony.shares.payload import SharePayload
+from keyceremony.shares.shareset import (
     Recovery,
     check_fingerprint,
     create_share_set,

@@ -1,3 +1,3 @@
-from keyceremony.cli import main
+from keyceremony.cli.main import main
 
 raise SystemExit(main())

@@ -22,14 +22,14 @@ def _say(ok: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from keyceremony import shamir
-    from keyceremony.cards import write_cards
+    from keyceremony.core import shamir
+    from keyceremony.cards.share_cards import write_cards
     from keyceremony.errors import ShareFormatError, ShareSignatureError, ThresholdNotMet
-    from keyceremony.pgp_words import to_words
-    from keyceremony.raster import render_pdf
-    from keyceremony.share_sources import read_shares
-    from keyceremony.share_text import from_text, to_text
-    from keyceremony.shareset import (
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.cards.raster import render_pdf
+    from keyceremony.recipes.sources import read_shares
+    from keyceremony.shares.text import from_text, to_text
+    from keyceremony.shares.shareset import (
         create_share_set,
         describe_set,
         format_fingerprint,
@@ -133,8 +133,13 @@ def _backup_demo(out: Path) -> None:
     import shutil
     import subprocess
 
-    from keyceremony.backup import gather_recovery_inputs, generate_and_back_up, recover_backup, write_backup
-    from keyceremony.backup_package import format_kcv
+    from keyceremony.recipes.backup import (
+        gather_recovery_inputs,
+        generate_and_back_up,
+        recover_backup,
+        write_backup,
+    )
+    from keyceremony.keys.backup_package import format_kcv
     from keyceremony.errors import PackageSignatureError, ThresholdNotMet
     from keyceremony.keys.model import KeyAlgorithm
 
@@ -269,8 +274,8 @@ def _ceremony_demo(out: Path) -> None:
     import shutil
     import subprocess
 
-    from keyceremony.pgp_words import to_words
-    from keyceremony.raster import render_pdf
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.cards.raster import render_pdf
     from keyceremony.transcript import TemplateRequirements, verify_transcript
 
     out = out.resolve()  # the answers files name the card scans by absolute path

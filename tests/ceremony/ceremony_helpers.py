@@ -143,7 +143,7 @@ def snapshot(directory: Path) -> dict[Path, bytes]:
 
 
 def wrapping_key_of(card_paths: Sequence[Path]) -> bytes:
-    from keyceremony.backup import gather_recovery_inputs
+    from keyceremony.recipes.backup import gather_recovery_inputs
 
     with gather_recovery_inputs([str(p) for p in card_paths]) as inputs:
         return bytes(inputs.wrapping_key)

@@ -14,7 +14,7 @@ from ceremony_helpers import EXAMPLES, TEST_KEY, RecordingPrompter, assert_no_se
 from keyceremony.ceremony.adapters import SoftKeys
 from keyceremony.ceremony.template import load_template
 from keyceremony.errors import AnswersError, CeremonyError, QuorumNotMet
-from keyceremony.signer import fingerprint_words, format_fingerprint
+from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 from keyceremony.transcript import verify_transcript
 
 
@@ -63,9 +63,9 @@ def test_key_generation_runs_to_a_verified_seal(tmp_path):
 
 
 def test_dr_drill_from_a_pdf_a_photo_and_a_share_file(tmp_path, keygen, monkeypatch):
-    from keyceremony.raster import render_pdf
-    from keyceremony.share_sources import read_payloads
-    from keyceremony.share_text import to_text
+    from keyceremony.cards.raster import render_pdf
+    from keyceremony.recipes.sources import read_payloads
+    from keyceremony.shares.text import to_text
 
     render_pdf(keygen.cards / "card-3.pdf", dpi=150)[0].save(tmp_path / "card-3.png")
     contents = read_payloads(str(keygen.cards / "card-5.pdf"))
@@ -99,7 +99,7 @@ def test_recovery_runs_and_keeps_the_key(tmp_path, keygen, monkeypatch):
 
 
 def test_scan_back_decodes_photos_of_the_printed_cards(tmp_path):
-    from keyceremony.raster import render_pdf
+    from keyceremony.cards.raster import render_pdf
 
     class Photographer(RecordingPrompter):
         def scan_back(self, request):  # type: ignore[no-untyped-def]
@@ -131,8 +131,8 @@ def test_scan_back_of_a_card_whose_package_code_does_not_read_stops_the_hand_ove
     from PIL import ImageDraw
     from pyzbar.pyzbar import decode as zbar
 
-    from keyceremony.backup_package import is_package_qr_text
-    from keyceremony.raster import render_pdf
+    from keyceremony.keys.backup_package import is_package_qr_text
+    from keyceremony.cards.raster import render_pdf
 
     class SmudgedPhotographer(RecordingPrompter):
         def scan_back(self, request):  # type: ignore[no-untyped-def]
@@ -223,7 +223,7 @@ HEADLESS = [
     "keyceremony.ceremony.template", "keyceremony.ceremony.ports", "keyceremony.ceremony.state",
     "keyceremony.ceremony.engine", "keyceremony.ceremony.steps", "keyceremony.ceremony.answers",
     "keyceremony.ceremony.preflight", "keyceremony.ceremony.adapters", "keyceremony.ceremony.report",
-    "keyceremony.cli_ceremony",
+    "keyceremony.cli.ceremony",
 ]  # fmt: skip
 FORBIDDEN = ("textual", "reportlab", "qrcode", "pkcs11", "pyzbar", "pypdfium2")
 

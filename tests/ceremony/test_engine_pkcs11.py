@@ -14,7 +14,7 @@ from ceremony_helpers import EXAMPLES, MODULE, USER_PIN, make_engine
 from keyceremony.ceremony.adapters import Pkcs11Keys
 from keyceremony.ceremony.template import bundled_directory
 from keyceremony.keys.pkcs11_backend import CEREMONY_KEY_LABEL_PREFIX, Pkcs11Signer, ceremony_key_label
-from keyceremony.signer import key_fingerprint, signature_verifies
+from keyceremony.transcript.signer import key_fingerprint, signature_verifies
 from keyceremony.transcript import verify_transcript
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.backup_package import BackupPackage
+from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.keys.model import KeyAlgorithm
 
 MODULE = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")  # as conftest.py
@@ -109,7 +109,7 @@ def test_any_three_cards_alone_recover_a_software_key_into_the_hsm(softhsm, labe
     out = tmp_path / "cards"
     ok(kc("backup", "--label", label, "-k", 3, "-n", 5, "--out", out, "--custodian", "Alice Ng"))
     assert (out / "card-5.pdf").exists()
-    from keyceremony.raster import render_pdf
+    from keyceremony.cards.raster import render_pdf
 
     scan = tmp_path / "photo-of-card-4.png"  # a slightly rotated scan
     render_pdf(out / "card-4.pdf", dpi=200)[0].rotate(2, expand=True, fillcolor=255).save(scan)
@@ -151,8 +151,8 @@ def test_refusals_each_with_its_own_message_and_nothing_left_in_the_token(
     """Too few cards, cards of another backup, a forged package, a wrong check value or canary
     (packages re-signed with the set key, which only the ceremony holds: the test keeps it), a
     missing token, a wrong or absent PIN, a PIN on the command line, Ed25519 in SoftHSM2."""
-    import keyceremony.shareset as shareset
-    from keyceremony.backup import generate_and_back_up, write_backup
+    import keyceremony.shares.shareset as shareset
+    from keyceremony.recipes.backup import generate_and_back_up, write_backup
     from keyceremony.keys.soft import SoftBackend
 
     kept: list = []
@@ -246,8 +246,8 @@ def test_no_secret_material_in_any_file_or_output(softhsm, label, tmp_path, pin_
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from keyceremony.share_sources import read_payloads
-    from keyceremony.shareset import recover_secret
+    from keyceremony.recipes.sources import read_payloads
+    from keyceremony.shares.shareset import recover_secret
 
     known_aes = bytes(range(0x40, 0x60))  # a KNOWN key, so we can look for it
     scalar = int.from_bytes(bytes(range(0x81, 0xA1)), "big")

@@ -1,4 +1,4 @@
-"""keyceremony.backup, the recipes API, against real SoftHSM2 tokens (``root``, ``recovery``).
+"""keyceremony.recipes.backup, the recipes API, against real SoftHSM2 tokens (``root``, ``recovery``).
 
 Backup in one token, recovery into another, the canary decrypted inside the HSM, the software
 back end unwrapping the HSM's blob, drills that leave nothing behind, and the refusals.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.backup import (
+from keyceremony.recipes.backup import (
     Backup,
     gather_recovery_inputs,
     generate_and_back_up,
@@ -20,7 +20,7 @@ from keyceremony.backup import (
     reveal_key,
     write_backup,
 )
-from keyceremony.backup_package import BackupPackage
+from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.errors import (
     CanaryMismatch,
     HSMError,
@@ -179,7 +179,7 @@ def _resigned(backup: Backup, set_key, **changes) -> BackupPackage:
 def test_kcv_or_canary_mismatch_leaves_nothing_in_the_token(softhsm, recovery, label, tmp_path, monkeypatch):
     """Packages signed by the set key but holding another key's check value or canary (only
     the ceremony could make these; the test keeps the set key to do it)."""
-    import keyceremony.shareset as shareset
+    import keyceremony.shares.shareset as shareset
 
     kept = []
     real = shareset.SetKey

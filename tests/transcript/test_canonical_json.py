@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from keyceremony import canonical_json
-from keyceremony.canonical_json import MAX_SAFE_INTEGER, decode, encode
+from keyceremony.codec import canonical_json
+from keyceremony.codec.canonical_json import MAX_SAFE_INTEGER, decode, encode
 from keyceremony.errors import NonCanonicalJSON
 
 # --- known answers ---------------------------------------------------------------------------

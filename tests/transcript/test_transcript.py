@@ -34,7 +34,7 @@ from transcript_vectors import (
     write_sample,
 )
 
-from keyceremony import canonical_json
+from keyceremony.codec import canonical_json
 from keyceremony.errors import (
     KeyCeremonyError,
     SignerUnavailable,
@@ -47,15 +47,8 @@ from keyceremony.errors import (
     TranscriptTampered,
     UsageError,
 )
-from keyceremony.signer import (
-    Signer,
-    SoftSigner,
-    fingerprint_words,
-    format_fingerprint,
-    key_fingerprint,
-    parse_fingerprint,
-    signature_verifies,
-)
+from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, parse_fingerprint
+from keyceremony.transcript.signer import Signer, SoftSigner, key_fingerprint, signature_verifies
 from keyceremony.transcript import (
     REASONS,
     Actor,
@@ -694,8 +687,8 @@ def test_the_auditor_guides_independent_checker_agrees_with_the_vectors(tmp_path
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
     """``keyceremony`` with the transcript commands registered, as the lead will in cli.py."""
-    from keyceremony import cli
-    from keyceremony.cli_transcript import add_transcript_commands
+    from keyceremony.cli import main as cli
+    from keyceremony.cli.transcript import add_transcript_commands
 
     original = cli._parser
 
@@ -790,8 +783,8 @@ def test_the_transcript_modules_are_headless():
     """STYLE.md §1: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
     probe = (
         "import sys, json\n"
-        "import keyceremony.canonical_json, keyceremony.signer, keyceremony.transcript\n"
-        "import keyceremony.cli_transcript\n"
+        "import keyceremony.codec.canonical_json, keyceremony.transcript.signer, keyceremony.transcript.model\n"
+        "import keyceremony.cli.transcript\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.pdf_render import render_report_pdf
-from keyceremony.raster import pdf_text, render_pdf
+from keyceremony.cards.pdf_render import render_report_pdf
+from keyceremony.cards.raster import pdf_text, render_pdf
 from keyceremony.transcript import verify_transcript
-from keyceremony.transcript_report import build_report
+from keyceremony.transcript.report import build_report
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors" / "transcript"
 VALID = VECTORS / "valid.jsonl"

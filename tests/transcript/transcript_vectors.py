@@ -19,8 +19,9 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from keyceremony import canonical_json
-from keyceremony.signer import SoftSigner, format_fingerprint
+from keyceremony.codec import canonical_json
+from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.transcript.signer import SoftSigner
 from keyceremony.transcript import (
     SIGNATURE_CONTEXT,
     Actor,

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from keyceremony.share_payload import SharePayload
-from keyceremony.share_text import HEADER, format_line, to_qr_text, to_text
-from keyceremony.shareset import create_share_set, format_fingerprint, format_set_id
+from keyceremony.shares.payload import SharePayload
+from keyceremony.shares.text import HEADER, format_line, to_qr_text, to_text
+from keyceremony.shares.shareset import create_share_set, format_fingerprint, format_set_id
 
 CREATED = 1_735_689_600  # 2025-01-01 00:00:00 UTC
 LABEL = "payments-root-2025"

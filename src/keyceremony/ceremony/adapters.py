@@ -1,11 +1,11 @@
 """Default implementations of the engine's ports: key stores, the card printer and scanner.
 
-- :class:`SoftKeys`: the software key store (in memory) and a :class:`~keyceremony.signer.SoftSigner`
+- :class:`SoftKeys`: the software key store (in memory) and a :class:`~keyceremony.transcript.signer.SoftSigner`
   ceremony key; nothing survives the process.
 - :class:`Pkcs11Keys`: a PKCS#11 token; the ceremony key is an Ed25519 key pair in the token
   (:class:`~keyceremony.keys.pkcs11_backend.Pkcs11Signer`), which survives a crash.
 - :class:`PdfCardPrinter`: "prints" a backup's cards as PDF files into a folder (``DIR/cards``),
-  each rendered and read back before it counts (:func:`keyceremony.cards.write_cards`); send
+  each rendered and read back before it counts (:func:`keyceremony.cards.share_cards.write_cards`); send
   them to the printer from there. :class:`FileCardScanner` reads cards, scans and share files.
 
 Heavy libraries (cryptography, reportlab, pkcs11, pypdfium2, pyzbar) are imported when used.
@@ -57,7 +57,7 @@ class SoftKeys:
         return "no HSM: the software back end keeps keys in this program's memory"
 
     def new_signer(self, backend: Any, ceremony_id: str) -> Any:
-        from keyceremony.signer import SoftSigner
+        from keyceremony.transcript.signer import SoftSigner
 
         return SoftSigner.generate()
 
@@ -136,8 +136,8 @@ class PdfCardPrinter:
         """The auditors' PDF of the verified transcript (transcript_report.build_report), with
         the ceremony key's fingerprint, every entry and signature lines."""
         from keyceremony.atomic_file import write_atomically
-        from keyceremony.pdf_render import render_report_pdf
-        from keyceremony.transcript_report import build_report
+        from keyceremony.cards.pdf_render import render_report_pdf
+        from keyceremony.transcript.report import build_report
 
         path = self.directory.parent / self.REPORT
         pdf = render_report_pdf(build_report(verified, transcript, source_name=source_name), paper=self.paper)
@@ -145,7 +145,7 @@ class PdfCardPrinter:
         return path
 
     def unprintable_name(self, what: str, name: str) -> str | None:
-        from keyceremony.cards import unprintable_name
+        from keyceremony.cards.share_cards import unprintable_name
 
         return unprintable_name(what, name)
 
@@ -153,7 +153,7 @@ class PdfCardPrinter:
         self, backup: Any, *, custodians: Sequence[str], paper: str, ceremony_fingerprint: str
     ) -> Sequence[PrintedCard]:
         from keyceremony.atomic_file import write_atomically
-        from keyceremony.cards import READBACK_DPI, write_cards
+        from keyceremony.cards.share_cards import READBACK_DPI, write_cards
 
         self.directory.mkdir(parents=True, exist_ok=True)
         write_atomically(self.directory / self.PACKAGE, backup.package.to_bytes(), mode=0o644)
@@ -199,6 +199,6 @@ class FileCardScanner:
     """Reads shares and backup packages from files (share_sources.read_payloads)."""
 
     def read(self, path: Path) -> Any:
-        from keyceremony.share_sources import read_payloads
+        from keyceremony.recipes.sources import read_payloads
 
         return read_payloads(str(path))

@@ -48,7 +48,8 @@ from keyceremony.ceremony.state import (
 from keyceremony.ceremony.steps import COMPLETED, HANDLERS, RESTARTED, StepContext, ask_attendance
 from keyceremony.ceremony.template import Step, Template
 from keyceremony.errors import CeremonyError, KeyCeremonyError
-from keyceremony.signer import fingerprint_words, format_fingerprint, key_fingerprint
+from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
+from keyceremony.transcript.signer import key_fingerprint
 from keyceremony.transcript import (
     Actor,
     CeremonyMeta,

@@ -16,7 +16,7 @@ from typing import Any
 
 from keyceremony.ceremony.state import TRANSCRIPT_FILE, CeremonyState
 from keyceremony.ceremony.template import Template
-from keyceremony.signer import fingerprint_words, format_fingerprint
+from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 from keyceremony.transcript import Entry, VerifiedTranscript, format_time
 
 REQUIREMENTS_FILE = "requirements.json"

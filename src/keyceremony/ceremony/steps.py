@@ -204,7 +204,7 @@ class RollCall(StepHandler):
     kind = "roll-call"
 
     def run(self, ctx: StepContext) -> None:
-        from keyceremony.signer import fingerprint_words, format_fingerprint
+        from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 
         roles = tuple((r.name, r.title, r.min, r.max) for r in ctx.template.roles)
         people = tuple(dict.fromkeys(ctx.prompter.roll_call(RollCallRequest(ctx.info, roles))))
@@ -367,11 +367,11 @@ class SplitAndPrint(StepHandler):
         )
 
     def run(self, ctx: StepContext) -> None:
-        from keyceremony.backup import make_backup
-        from keyceremony.backup_package import format_package_fingerprint
-        from keyceremony.pgp_words import to_words
-        from keyceremony.shareset import format_fingerprint, format_set_id
-        from keyceremony.signer import format_fingerprint as format_key_fingerprint
+        from keyceremony.recipes.backup import make_backup
+        from keyceremony.keys.backup_package import format_package_fingerprint
+        from keyceremony.codec.pgp_words import to_words
+        from keyceremony.shares.shareset import format_fingerprint, format_set_id
+        from keyceremony.codec.fingerprint import format_fingerprint as format_key_fingerprint
 
         p = ctx.params
         key = ctx.material.get("key")
@@ -460,8 +460,8 @@ def _relative(path: Path, base: Path) -> str:
 def _read_card(ctx: StepContext, source: Path, x: int, facts: Mapping[str, Any]) -> Any:
     """Read one card (or scan) and check it is share ``x`` of the recorded set, with the
     recorded package. Returns nothing secret to the caller's records; raises CeremonyError."""
-    from keyceremony.backup_package import format_package_fingerprint
-    from keyceremony.shareset import format_fingerprint, format_set_id, verify_share
+    from keyceremony.keys.backup_package import format_package_fingerprint
+    from keyceremony.shares.shareset import format_fingerprint, format_set_id, verify_share
 
     if not Path(source).exists():
         raise CeremonyError(
@@ -566,7 +566,7 @@ def _step_of(ctx: StepContext, kind: str) -> str:
 
 
 def _gather(ctx: StepContext, sources: Sequence[str]) -> Any:
-    from keyceremony.backup import gather_recovery_inputs
+    from keyceremony.recipes.backup import gather_recovery_inputs
 
     return gather_recovery_inputs(list(sources))
 
@@ -584,8 +584,8 @@ class PresentCards(StepHandler):
     kind = "present-cards"
 
     def run(self, ctx: StepContext) -> None:
-        from keyceremony.backup_package import format_package_fingerprint
-        from keyceremony.shareset import format_fingerprint, format_set_id
+        from keyceremony.keys.backup_package import format_package_fingerprint
+        from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
         custodians = ctx.custodians()
         cards = list(ctx.prompter.present_cards(PresentCardsRequest(ctx.info, tuple(custodians))))
@@ -630,7 +630,7 @@ class Recover(StepHandler):
     kind = "recover"
 
     def _target(self, ctx: StepContext, package: Any) -> tuple[str, bool, bool]:
-        from keyceremony.backup import DRILL_LABEL_PREFIX
+        from keyceremony.recipes.backup import DRILL_LABEL_PREFIX
 
         if ctx.template.drill:
             return DRILL_LABEL_PREFIX + ctx.ports.randbytes(4).hex(), False, False
@@ -684,7 +684,7 @@ class Recover(StepHandler):
 
 def _package_again(ctx: StepContext) -> Any:
     """The backup package (public) from the cards recorded at the present-cards step."""
-    from keyceremony.backup_package import format_package_fingerprint
+    from keyceremony.keys.backup_package import format_package_fingerprint
 
     facts = ctx.fact("cards-accepted", "present-cards")
     for source in facts["sources"]:

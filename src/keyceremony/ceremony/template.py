@@ -386,7 +386,7 @@ class _Validator:
         return KeyGenerationParameters(label, algorithm, threshold, shares, paper)
 
     def label(self, value: object, path: Path_) -> str:
-        from keyceremony.share_payload import check_label
+        from keyceremony.shares.payload import check_label
 
         if not isinstance(value, str) or not value:
             raise self.fail(path, "key_label must be a non-empty string")

@@ -768,7 +768,7 @@ def token_info(backend: Pkcs11Backend) -> dict[str, str]:
 class Pkcs11Signer:
     """The ceremony's Ed25519 transcript key, made and kept inside the token.
 
-    Implements the :class:`~keyceremony.signer.Signer` protocol: ``public_key`` (raw 32 bytes),
+    Implements the :class:`~keyceremony.transcript.signer.Signer` protocol: ``public_key`` (raw 32 bytes),
     ``sign`` (``CKM_EDDSA``, pure Ed25519) and ``destroy`` (deletes both token objects). The
     private key is a token object (it survives a crash, so a resumed ceremony keeps its key),
     sensitive, never extractable, SIGN only; it uses the back end's logged-in session, so the

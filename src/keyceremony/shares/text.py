@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keyceremony import base32
+from keyceremony.codec import base32
 from keyceremony.errors import LocatedError, ShareFormatError
-from keyceremony.share_payload import SharePayload, encoded_length
+from keyceremony.shares.payload import SharePayload, encoded_length
 
 HEADER = "keyceremony share v1"
 CHARS_PER_LINE = 24

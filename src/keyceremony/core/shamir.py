@@ -18,11 +18,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from keyceremony import gf256
-from keyceremony.coefficients import CoefficientStream
-from keyceremony.fresh_bytes import OutputRow
+from keyceremony.core import gf256
+from keyceremony.core.coefficients import CoefficientStream
+from keyceremony.core.fresh_bytes import OutputRow
 from keyceremony.errors import DuplicateShare, InconsistentShares, ThresholdNotMet
-from keyceremony.parallel import for_each_range
+from keyceremony.core.parallel import for_each_range
 
 RandomBytes = Callable[[int], bytes]
 MAX_SHARES = 255

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ScanError
-from .qrscan import decode_qr
-from .raster import render_pdf
+from keyceremony.errors import ScanError
+from keyceremony.cards.qrscan import decode_qr
+from keyceremony.cards.raster import render_pdf
 
 __all__ = ["read_qr_texts", "PDF_DPI"]
 

@@ -1,6 +1,6 @@
 """``keyceremony transcript ...``: the command line over :mod:`keyceremony.transcript`.
 
-Registered by ``keyceremony.cli`` with :func:`add_transcript_commands`. Only ``argparse`` and
+Registered by ``keyceremony.cli.main`` with :func:`add_transcript_commands`. Only ``argparse`` and
 the standard library are imported at start-up; the command imports what it needs when it runs
 (STACK.md §6). Failures are raised as :class:`~keyceremony.errors.KeyCeremonyError` and printed
 by ``keyceremony.cli.main``, which exits non-zero: for a bad transcript the message names the
@@ -64,7 +64,7 @@ def add_transcript_commands(subparsers: Any) -> None:
 
 def _fingerprint_option(option: str, text: str) -> bytes:
     from keyceremony.errors import UsageError
-    from keyceremony.signer import parse_fingerprint
+    from keyceremony.codec.fingerprint import parse_fingerprint
 
     try:
         return parse_fingerprint(text)
@@ -79,7 +79,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from keyceremony.errors import UsageError
-    from keyceremony.signer import fingerprint_words, format_fingerprint, same_fingerprint
+    from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, same_fingerprint
     from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
 
     expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
@@ -143,11 +143,11 @@ def _time(moment: Any) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from keyceremony.pdf_render import render_report_pdf
+    from keyceremony.cards.pdf_render import render_report_pdf
     from keyceremony.errors import UsageError
-    from keyceremony.signer import format_fingerprint
+    from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.transcript import verify_transcript
-    from keyceremony.transcript_report import build_report
+    from keyceremony.transcript.report import build_report
 
     try:
         content = Path(args.file).read_bytes()

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from keyceremony import share_text
-from keyceremony.backup_package import BackupPackage, format_kcv
-from keyceremony.card_model import CardContent, backup_instructions, standard_instructions
+from keyceremony.shares import text as share_text
+from keyceremony.keys.backup_package import BackupPackage, format_kcv
+from keyceremony.cards.model import CardContent, backup_instructions, standard_instructions
 from keyceremony.errors import KeyCeremonyError
-from keyceremony.pgp_words import to_words
-from keyceremony.share_payload import SharePayload
-from keyceremony.shareset import format_fingerprint, format_set_id
+from keyceremony.codec.pgp_words import to_words
+from keyceremony.shares.payload import SharePayload
+from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
 READBACK_DPI = 150  # the lowest resolution STACK.md §4 found reliable; a margin over 200 dpi scans
 
@@ -73,8 +73,8 @@ def unprintable_name(what: str, name: str) -> str | None:
     """Why *name* (a key label or custodian) cannot go on a card, or ``None`` if it can: the
     checks ``CardContent`` makes, and whether the card's fonts can print every character
     (docs/share-cards.md §2.1). Callers ask before anything is made."""
-    from keyceremony.card_model import check_field
-    from keyceremony.pdf_render import FONT_DESCRIPTION, unprintable
+    from keyceremony.cards.model import check_field
+    from keyceremony.cards.pdf_render import FONT_DESCRIPTION, unprintable
 
     try:
         check_field(f"{what} '{name}'", name, allow_empty=True)
@@ -136,7 +136,7 @@ class CardCheck:
 
 
 def render_card(payload: SharePayload, **kwargs: object) -> bytes:
-    from keyceremony.pdf_render import render_card_pdf
+    from keyceremony.cards.pdf_render import render_card_pdf
 
     return render_card_pdf(card_content(payload, **kwargs))  # type: ignore[arg-type]
 
@@ -148,8 +148,8 @@ def verify_card_pdf(
 
     With ``package`` the card must carry exactly two codes: the share, and the backup package.
     """
-    from keyceremony.qrscan import decode_qr
-    from keyceremony.raster import render_pdf
+    from keyceremony.cards.qrscan import decode_qr
+    from keyceremony.cards.raster import render_pdf
 
     codes = 1 if package is None else 2
     t0 = time.perf_counter()

@@ -32,9 +32,9 @@ from keyceremony.keys.model import (
     WrappedKey,
     canary_plaintext,
 )
-from keyceremony.share_payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN
-from keyceremony.signer import format_fingerprint
-from keyceremony.share_text import TextKind, decode_lines, encode_lines
+from keyceremony.shares.payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN
+from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.shares.text import TextKind, decode_lines, encode_lines
 
 MAGIC = b"KCB"
 VERSION = 1
@@ -266,7 +266,7 @@ class BackupPackage:
             and (self.threshold, self.count) == (share.threshold, share.count)
         )
         if not same:
-            from keyceremony.shareset import format_set_id
+            from keyceremony.shares.shareset import format_set_id
 
             raise PackageMismatch(
                 f"{source or 'the backup package'} is the backup of key '{self.label}' made with "
@@ -351,7 +351,7 @@ def format_package_fingerprint(fp: bytes) -> str:
 
 
 def default_comments(p: BackupPackage) -> list[str]:
-    from keyceremony.shareset import format_set_id
+    from keyceremony.shares.shareset import format_set_id
 
     when = datetime.fromtimestamp(p.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [

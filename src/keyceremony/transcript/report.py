@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from keyceremony.canonical_json import encode
-from keyceremony.pgp_words import to_words
-from keyceremony.signer import format_fingerprint
-from keyceremony.transcript import VerifiedTranscript, format_time
+from keyceremony.codec.canonical_json import encode
+from keyceremony.codec.pgp_words import to_words
+from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.transcript.model import VerifiedTranscript, format_time
 
 
 @dataclass(frozen=True)

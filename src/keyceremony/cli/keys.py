@@ -1,6 +1,6 @@
 """``keyceremony backup`` and ``keyceremony recover``: HSM keys backed up onto signed cards.
 
-A thin front end over :mod:`keyceremony.backup` (docs/backup-package.md, docs/hsm.md). Only the
+A thin front end over :mod:`keyceremony.recipes.backup` (docs/backup-package.md, docs/hsm.md). Only the
 standard library is imported here at start-up; back ends, cryptography and card rendering are
 imported inside the commands, so ``keyceremony --help`` stays fast.
 
@@ -177,7 +177,7 @@ def _open_backend(args: argparse.Namespace, kind: str):  # type: ignore[no-untyp
 
 @_reports_errors
 def _backup(args: argparse.Namespace) -> int:
-    from keyceremony.cli import Progress
+    from keyceremony.cli.main import Progress
 
     kind = _choose_backend(args)
     if not 1 <= args.threshold <= args.shares <= 255:
@@ -194,16 +194,16 @@ def _backup(args: argparse.Namespace) -> int:
         raise UsageError("--existing takes a key from an HSM token: add --backend pkcs11 --module ... --token ...")
     label = args.label or args.existing
     try:
-        from keyceremony.share_payload import check_label
+        from keyceremony.shares.payload import check_label
 
         check_label(label)
     except ValueError as err:
         raise UsageError(f"key label {label!r}: {err}") from None
     if not args.no_cards:  # before any key is made (docs/share-cards.md §2.1)
-        from keyceremony.cards import check_card_names
+        from keyceremony.cards.share_cards import check_card_names
 
         check_card_names(label, args.custodian)
-    from keyceremony.cli import output_folder
+    from keyceremony.cli.main import output_folder
 
     out = output_folder(args.out)
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
@@ -213,7 +213,7 @@ def _backup(args: argparse.Namespace) -> int:
     if existing and not args.force:
         raise UsageError(f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite")
 
-    from keyceremony.backup import generate_and_back_up, make_backup, write_backup
+    from keyceremony.recipes.backup import generate_and_back_up, make_backup, write_backup
     from keyceremony.keys.model import KeyAlgorithm
 
     progress = Progress()
@@ -302,9 +302,9 @@ def _load_key_file(path: str, algorithm):  # type: ignore[no-untyped-def]
 
 def _print_backup_summary(backup, out: Path, files: list[Path], origin: str, kind: str,  # type: ignore[no-untyped-def]
                           seconds_backup: float, seconds_total: float) -> None:
-    from keyceremony.backup_package import format_kcv, format_package_fingerprint
-    from keyceremony.pgp_words import to_words
-    from keyceremony.shareset import describe_set, format_fingerprint
+    from keyceremony.keys.backup_package import format_kcv, format_package_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.shares.shareset import describe_set, format_fingerprint
 
     package = backup.package
     first = backup.shares[0]
@@ -338,7 +338,7 @@ def _print_backup_summary(backup, out: Path, files: list[Path], origin: str, kin
 
 @_reports_errors
 def _recover(args: argparse.Namespace) -> int:
-    from keyceremony.cli import Progress
+    from keyceremony.cli.main import Progress
 
     if args.reveal and args.drill:
         raise UsageError("--reveal writes the key out, --drill only rehearses; choose one")
@@ -361,7 +361,7 @@ def _recover(args: argparse.Namespace) -> int:
         raise UsageError("--drill uses a scratch label and keeps nothing; leave out --label")
 
     from keyceremony.atomic_file import write_atomically
-    from keyceremony.backup import gather_recovery_inputs, recover_backup, reveal_key
+    from keyceremony.recipes.backup import gather_recovery_inputs, recover_backup, reveal_key
 
     progress = Progress()
     t0 = time.perf_counter()

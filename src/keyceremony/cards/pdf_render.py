@@ -50,8 +50,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from .card_model import CardContent
-from .qr import qr_matrix
+from keyceremony.cards.model import CardContent
+from keyceremony.cards.qr import qr_matrix
 
 __all__ = ["FONT_DESCRIPTION", "printable", "render_card_pdf", "render_report_pdf", "unprintable"]
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from keyceremony import shamir
+from keyceremony.core import shamir
 from keyceremony.errors import (
     DuplicateShare,
     ForeignShare,
@@ -23,8 +23,8 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
-from keyceremony.signer import format_fingerprint  # noqa: F401 - also part of this module's API
-from keyceremony.share_payload import SET_ID_LEN, SharePayload, check_label
+from keyceremony.codec.fingerprint import format_fingerprint  # noqa: F401 - also part of this module's API
+from keyceremony.shares.payload import SET_ID_LEN, SharePayload, check_label
 
 
 class SetKey:

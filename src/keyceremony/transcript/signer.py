@@ -19,18 +19,15 @@ as 16 PGP words at the ceremony, the way share-set fingerprints are (docs/share-
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
-import re
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from keyceremony.errors import SignerUnavailable
-from keyceremony.pgp_words import from_words, to_words
+from keyceremony.codec.fingerprint import FINGERPRINT_LEN, format_fingerprint
 
 PUBLIC_KEY_LEN = 32
 SIGNATURE_LEN = 64
-FINGERPRINT_LEN = 16
 FINGERPRINT_CONTEXT = b"keyceremony ceremony key fingerprint v1\x00"
 
 RandomBytes = Callable[[int], bytes]
@@ -140,37 +137,3 @@ def key_fingerprint(public_key: bytes) -> bytes:
     if len(public_key) != PUBLIC_KEY_LEN:
         raise ValueError("an Ed25519 public key is 32 bytes")
     return hashlib.sha256(FINGERPRINT_CONTEXT + bytes(public_key)).digest()[:FINGERPRINT_LEN]
-
-
-def format_fingerprint(fingerprint: bytes) -> str:
-    """Eight groups of four upper-case hex digits, as printed on cards: ``6E8C 4A0B ...``."""
-    h = fingerprint.hex().upper()
-    return " ".join(h[i : i + 4] for i in range(0, len(h), 4))
-
-
-def fingerprint_words(fingerprint: bytes) -> str:
-    """The fingerprint as 16 PGP words, to be read aloud (docs/share-format.md §4)."""
-    return " ".join(to_words(fingerprint))
-
-
-_HEX = re.compile(r"[0-9a-fA-F]+")
-
-
-def parse_fingerprint(text: str) -> bytes:
-    """A fingerprint as written down: 32 hex digits (spaces, ``:`` and ``-`` ignored) or 16 PGP words.
-
-    Raises ``ValueError`` saying what is wrong, e.g. which word is not in the list.
-    """
-    compact = re.sub(r"[\s:-]", "", text)
-    if _HEX.fullmatch(compact):
-        if len(compact) != 2 * FINGERPRINT_LEN:
-            raise ValueError(f"a fingerprint is {2 * FINGERPRINT_LEN} hex digits, not {len(compact)}")
-        return bytes.fromhex(compact)
-    words = text.split()
-    if len(words) != FINGERPRINT_LEN:
-        raise ValueError(f"a fingerprint is {2 * FINGERPRINT_LEN} hex digits or {FINGERPRINT_LEN} words")
-    return from_words(words)
-
-
-def same_fingerprint(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)

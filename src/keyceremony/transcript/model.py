@@ -1,9 +1,9 @@
 """The signed, hash-chained ceremony transcript, version 1 (docs/transcript.md).
 
 A transcript is a JSON Lines file. Each line is one :class:`Entry` in canonical JSON
-(:mod:`keyceremony.canonical_json`): its sequence number, UTC time, step, actors, event and
+(:mod:`keyceremony.codec.canonical_json`): its sequence number, UTC time, step, actors, event and
 public data, the SHA-256 of the previous line, and an Ed25519 signature by the ceremony key
-(:mod:`keyceremony.signer`). The first entry opens the ceremony and carries the key; the last
+(:mod:`keyceremony.transcript.signer`). The first entry opens the ceremony and carries the key; the last
 seals it, after which the private key is destroyed and nothing can be added.
 
 Three parts, one concept each:
@@ -21,7 +21,7 @@ Nothing secret ever goes in: ``data`` is checked by :func:`check_public_data`, w
 bytes and fields whose names suggest key material (docs/transcript.md §3.2).
 
 >>> import tempfile, pathlib
->>> from keyceremony.signer import SoftSigner
+>>> from keyceremony.transcript.signer import SoftSigner
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "ceremony.jsonl"
 >>> signer = SoftSigner.generate()
 >>> w = TranscriptWriter.create(path, signer, CeremonyMeta("demo-1", "Rehearsal"))
@@ -45,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Union
 
-from keyceremony import canonical_json
+from keyceremony.codec import canonical_json
 from keyceremony.atomic_file import fsync_directory
 from keyceremony.errors import (
     NonCanonicalJSON,
@@ -57,15 +57,17 @@ from keyceremony.errors import (
     TranscriptSealed,
     TranscriptTampered,
 )
-from keyceremony.signer import (
+from keyceremony.codec.fingerprint import (
+    fingerprint_words,
+    format_fingerprint,
+    parse_fingerprint,
+    same_fingerprint,
+)
+from keyceremony.transcript.signer import (
     PUBLIC_KEY_LEN,
     SIGNATURE_LEN,
     Signer,
-    fingerprint_words,
-    format_fingerprint,
     key_fingerprint,
-    parse_fingerprint,
-    same_fingerprint,
     signature_verifies,
 )
 

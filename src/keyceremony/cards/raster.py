@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image
 
-from .errors import ScanError
+from keyceremony.errors import ScanError
 
 __all__ = ["pdf_text", "render_pdf"]
 

@@ -1,6 +1,6 @@
 """``keyceremony run TEMPLATE --answers FILE --out DIR``: a scripted driver of the ceremony engine.
 
-Registered by ``keyceremony.cli`` with :func:`add_ceremony_commands`. Only the standard library
+Registered by ``keyceremony.cli.main`` with :func:`add_ceremony_commands`. Only the standard library
 is imported at start-up; the engine, back ends and card libraries are imported when the command
 runs (STACK.md §6). The same ``--out DIR`` again resumes an interrupted ceremony at the step
 where its transcript stops (docs/ceremony-guide.md §6).
@@ -56,7 +56,7 @@ def add_ceremony_commands(subparsers: Any) -> None:
 
 
 def _keys(args: argparse.Namespace, answers: Any) -> Any:
-    from keyceremony.cli_keys import read_pin
+    from keyceremony.cli.keys import read_pin
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
     from keyceremony.errors import UsageError
 
@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     answers = load_answers(args.answers, template)
     keys = _keys(args, answers)
-    from keyceremony.cli import output_folder
+    from keyceremony.cli.main import output_folder
 
     out = output_folder(args.out)
 

@@ -94,9 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the set fingerprint recorded at the ceremony: 32 hex digits or its 16 words")
     p.set_defaults(run=_verify_share)
 
-    from keyceremony.cli_ceremony import add_ceremony_commands  # run (standard library at import)
-    from keyceremony.cli_keys import add_key_commands  # backup, recover (standard library at import)
-    from keyceremony.cli_transcript import add_transcript_commands  # transcript verify
+    from keyceremony.cli.ceremony import add_ceremony_commands  # run (standard library at import)
+    from keyceremony.cli.keys import add_key_commands  # backup, recover (standard library at import)
+    from keyceremony.cli.transcript import add_transcript_commands  # transcript verify
 
     add_key_commands(sub)
     add_transcript_commands(sub)
@@ -151,10 +151,10 @@ def _read_secret(path: str) -> bytearray:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from keyceremony import share_text
-    from keyceremony.pgp_words import to_words
-    from keyceremony.share_payload import check_label
-    from keyceremony.shareset import create_share_set, describe_set, format_fingerprint
+    from keyceremony.shares import text as share_text
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.shares.payload import check_label
+    from keyceremony.shares.shareset import create_share_set, describe_set, format_fingerprint
 
     if not 1 <= args.threshold <= args.shares <= 255:
         raise UsageError(
@@ -169,7 +169,7 @@ def _split(args: argparse.Namespace) -> int:
     if args.custodian and not args.cards:
         raise UsageError("--custodian names go on the cards; add --cards")
     if args.cards:
-        from keyceremony.cards import check_card_names
+        from keyceremony.cards.share_cards import check_card_names
 
         check_card_names(args.label, args.custodian)
     out = output_folder(args.out)
@@ -189,7 +189,7 @@ def _split(args: argparse.Namespace) -> int:
     finally:
         secret[:] = bytes(len(secret))
     if args.cards:
-        from keyceremony.cards import check_card_fits
+        from keyceremony.cards.share_cards import check_card_fits
 
         check_card_fits(payloads[0])
     out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +201,7 @@ def _split(args: argparse.Namespace) -> int:
         write_atomically(target, share_text.iter_text(payload, comments))
     checks = []
     if args.cards:
-        from keyceremony.cards import write_cards
+        from keyceremony.cards.share_cards import write_cards
 
         progress.step("printing and reading back cards...")
         checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=write_atomically)
@@ -218,7 +218,7 @@ def _split(args: argparse.Namespace) -> int:
 def _share_comments(payload, fingerprint: str) -> list[str]:
     from datetime import datetime, timezone
 
-    from keyceremony.shareset import format_set_id
+    from keyceremony.shares.shareset import format_set_id
 
     when = datetime.fromtimestamp(payload.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     label = f"{payload.label}: " if payload.label else ""
@@ -234,7 +234,7 @@ def _share_comments(payload, fingerprint: str) -> list[str]:
 
 
 def _load_sources(sources: Sequence[str]):
-    from keyceremony.share_sources import read_shares
+    from keyceremony.recipes.sources import read_shares
 
     items, problems = [], []
     for source in sources:
@@ -247,7 +247,7 @@ def _load_sources(sources: Sequence[str]):
 
 def _combine(args: argparse.Namespace) -> int:
     from keyceremony.errors import ThresholdNotMet
-    from keyceremony.shareset import describe_set, recover_secret
+    from keyceremony.shares.shareset import describe_set, recover_secret
 
     if args.out != "-" and Path(args.out).exists() and not args.force:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
@@ -301,7 +301,7 @@ def _combine(args: argparse.Namespace) -> int:
 
 def _type_shares():
     """Prompt for shares typed from their cards, checking every line as it is entered."""
-    from keyceremony.share_text import HEADER, from_text, line_check_error, lines_needed
+    from keyceremony.shares.text import HEADER, from_text, line_check_error, lines_needed
 
     typed = []
     print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
@@ -347,10 +347,10 @@ def _type_shares():
 
 
 def _verify_share(args: argparse.Namespace) -> int:
-    from keyceremony.pgp_words import to_words
-    from keyceremony.share_sources import read_shares
-    from keyceremony.shareset import check_fingerprint, describe_set, format_fingerprint, verify_share
-    from keyceremony.signer import parse_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.recipes.sources import read_shares
+    from keyceremony.shares.shareset import check_fingerprint, describe_set, format_fingerprint, verify_share
+    from keyceremony.codec.fingerprint import parse_fingerprint
 
     expected = None
     if args.fingerprint:

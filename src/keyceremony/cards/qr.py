@@ -14,7 +14,7 @@ from qrcode.constants import ERROR_CORRECT_Q
 from qrcode.exceptions import DataOverflowError
 from qrcode.util import MODE_ALPHA_NUM, QRData
 
-from .card_model import first_non_qr_alphanumeric
+from keyceremony.cards.model import first_non_qr_alphanumeric
 
 __all__ = ["qr_matrix"]
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keyceremony import backup_package
-from keyceremony.backup_package import BackupPackage
+from keyceremony.keys import backup_package
+from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.errors import KeyCeremonyError, ScanError, ShareFormatError, UsageError
-from keyceremony.share_payload import SharePayload
-from keyceremony.share_text import from_qr_text, from_text
+from keyceremony.shares.payload import SharePayload
+from keyceremony.shares.text import from_qr_text, from_text
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 
@@ -33,7 +33,7 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
         raise UsageError(f"{path}: is a folder; name the share files in it (for example {path}/share-1.txt)")
     suffix = p.suffix.lower()
     if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
-        from keyceremony.scan_sources import read_qr_texts
+        from keyceremony.cards.scan_sources import read_qr_texts
 
         texts = [t for t in read_qr_texts(p) if not backup_package.is_package_qr_text(t)]
         shares = []
@@ -77,7 +77,7 @@ def read_payloads(path: str) -> SourceContents:
     out = SourceContents()
     suffix = p.suffix.lower()
     if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
-        from keyceremony.scan_sources import read_qr_texts
+        from keyceremony.cards.scan_sources import read_qr_texts
 
         texts = read_qr_texts(p, min_codes=2)  # a backup's card: the share and the package
         share_texts = [t for t in texts if not backup_package.is_package_qr_text(t)]

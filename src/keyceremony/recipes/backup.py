@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 
 from keyceremony.atomic_file import write_atomically
-from keyceremony.backup_package import BackupPackage, format_kcv, format_package_fingerprint
+from keyceremony.keys.backup_package import BackupPackage, format_kcv, format_package_fingerprint
 from keyceremony.errors import (
     KeyBackendError,
     KeyCeremonyError,
@@ -38,7 +38,7 @@ from keyceremony.errors import (
 )
 from keyceremony.keys.backend import KeyBackend, KeyHandle, wipe
 from keyceremony.keys.model import KeyAlgorithm
-from keyceremony.share_payload import SharePayload, check_label
+from keyceremony.shares.payload import SharePayload, check_label
 
 RandomBytes = Callable[[int], bytes]
 Step = Callable[[str], None]
@@ -96,7 +96,7 @@ def make_backup(
     the cards), KeyBackendError / HSMError if the back end cannot wrap the key.
     """
     from keyceremony.keys.recovery import backup_key
-    from keyceremony.shareset import SetKey, create_share_set
+    from keyceremony.shares.shareset import SetKey, create_share_set
 
     if not 1 <= threshold <= count <= 255:
         raise ValueError(f"need 1 <= threshold <= count <= 255, got {threshold} of {count}")
@@ -170,7 +170,7 @@ def write_backup(
     Share files and cards are written with mode 0600, atomically. If anything fails, the files
     written so far are removed and the error raised (CardReadbackError, OSError).
     """
-    from keyceremony import share_text
+    from keyceremony.shares import text as share_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     package = backup.package
@@ -186,7 +186,7 @@ def write_backup(
             write_atomically(path, text.encode("ascii"))
             written.append(path)
         if cards:
-            from keyceremony.cards import write_cards
+            from keyceremony.cards.share_cards import write_cards
 
             on_step("printing the cards and reading each one back...")
             write_cards(
@@ -202,7 +202,7 @@ def write_backup(
 
 def share_comments(share: SharePayload, package: BackupPackage) -> list[str]:
     """The comment lines of a backup's share file (informational; the payload is authoritative)."""
-    from keyceremony.shareset import format_fingerprint, format_set_id
+    from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
     when = datetime.fromtimestamp(share.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return [
@@ -258,8 +258,8 @@ def gather_recovery_inputs(
     the same set key (PackageMismatch: cards from another backup). Without ``package_path`` the
     package is taken from the cards or share files (PackageMissing if none carries one).
     """
-    from keyceremony.share_sources import read_payloads
-    from keyceremony.shareset import format_set_id, recover_secret
+    from keyceremony.recipes.sources import read_payloads
+    from keyceremony.shares.shareset import format_set_id, recover_secret
 
     shares: list[tuple[str, SharePayload]] = []
     packages: list[tuple[str, BackupPackage]] = []
@@ -327,7 +327,7 @@ def _choose_package(
     packages: list[tuple[str, BackupPackage]], reference: SharePayload, problems: list[str]
 ) -> tuple[str, BackupPackage]:
     from keyceremony.errors import PackageError
-    from keyceremony.shareset import format_set_id
+    from keyceremony.shares.shareset import format_set_id
 
     mismatched: list[tuple[str, BackupPackage]] = []
     for source, package in packages:
@@ -427,7 +427,7 @@ def recover_backup(
     Raises UnwrapError, KeyCheckMismatch, CanaryMismatch, LabelInUse, KeyBackendError/HSMError.
     """
     from keyceremony.keys.recovery import recover_key
-    from keyceremony.shareset import describe_set
+    from keyceremony.shares.shareset import describe_set
 
     t0 = clock() if started is None else started
     when = datetime.fromtimestamp(now(), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
