@@ -287,6 +287,11 @@ class CeremonyError(KeyCeremonyError):
     """
 
 
+class CeremonyCancelled(CeremonyError):
+    """A driver asked the ceremony to stop; it stopped between two units of work and resumes
+    where it stopped when started again (docs/ceremony-guide.md §6)."""
+
+
 class QuorumNotMet(CeremonyError):
     """Fewer people in a role are present than the step (or the ceremony) requires."""
 

@@ -14,11 +14,18 @@ Heavy libraries (cryptography, reportlab, pkcs11, pypdfium2, pyzbar) are importe
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keyceremony.ceremony.ports import PrintedCard
+
+if TYPE_CHECKING:
+    from keyceremony.recipes.backup import Backup
+
+
+def _no_card_hook(done: int, total: int) -> None:
+    pass
 
 
 class SoftKeys:
@@ -150,17 +157,27 @@ class PdfCardPrinter:
         return unprintable_name(what, name)
 
     def print_backup(
-        self, backup: Any, *, custodians: Sequence[str], paper: str, ceremony_fingerprint: str
+        self,
+        backup: Backup,
+        *,
+        custodians: Sequence[str],
+        paper: str,
+        ceremony_fingerprint: str,
+        on_card: Callable[[int, int], None] = _no_card_hook,
     ) -> Sequence[PrintedCard]:
         from keyceremony.atomic_file import write_atomically
         from keyceremony.cards.share_cards import READBACK_DPI, write_cards
 
         self.directory.mkdir(parents=True, exist_ok=True)
         write_atomically(self.directory / self.PACKAGE, backup.package.to_bytes(), mode=0o644)
-        checks = write_cards(
-            backup.shares, self.directory, custodians=custodians, paper=paper, write=write_atomically,
-            package=backup.package, ceremony_fingerprint=ceremony_fingerprint,
-        )  # fmt: skip
+        checks = []
+        total = len(backup.shares)
+        for i, share in enumerate(backup.shares):  # one card at a time: on_card may stop us between two
+            checks += write_cards(
+                [share], self.directory, custodians=list(custodians[i : i + 1]), paper=paper,
+                write=write_atomically, package=backup.package, ceremony_fingerprint=ceremony_fingerprint,
+            )  # fmt: skip
+            on_card(i + 1, total)
         names = dict(enumerate(custodians, start=1))
         readback = f"rendered at {READBACK_DPI} dpi; both QR codes decoded and the text lines parsed back to the share"
         return tuple(PrintedCard(c.x, Path(c.path), names.get(c.x), readback) for c in checks)

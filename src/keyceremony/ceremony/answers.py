@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keyceremony.ceremony.engine import NEW_KEY_CONFIRMATION, Rehearsal
 from keyceremony.ceremony.ports import (
+    NEW_KEY_CONFIRMATION,
     Announcement,
     AttendanceRequest,
     CardHoldersRequest,
@@ -31,10 +31,11 @@ from keyceremony.ceremony.ports import (
     HandOverRequest,
     PresentCardsRequest,
     PresentedCard,
+    Rehearsal,
     RollCallRequest,
     ScanBackRequest,
 )
-from keyceremony.ceremony.template import CHECKS, Template, _KeyLines, toml_error
+from keyceremony.ceremony.template import CHECKS, KeyLines, Template, toml_error
 from keyceremony.errors import AnswersError
 from keyceremony.transcript import Actor, looks_secret
 
@@ -102,12 +103,12 @@ def parse_answers(text: str, template: Template, *, source: str = "answers", bas
     except tomllib.TOMLDecodeError as err:
         message, line = toml_error(err)
         raise AnswersError(f"not valid TOML: {message}", source=source, line=line) from None
-    parser = _Parser(raw, _KeyLines(text), source, base or Path.cwd(), template)
+    parser = _Parser(raw, KeyLines(text), source, base or Path.cwd(), template)
     return parser.answers(hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 class _Parser:
-    def __init__(self, raw: dict[str, Any], lines: _KeyLines, source: str, base: Path, template: Template) -> None:
+    def __init__(self, raw: dict[str, Any], lines: KeyLines, source: str, base: Path, template: Template) -> None:
         self.raw, self.lines, self.source, self.base, self.template = raw, lines, source, base, template
 
     def fail(self, path: Path_, message: str) -> AnswersError:

@@ -15,27 +15,42 @@ Drive it one step at a time (a terminal UI runs each call in a worker thread)::
 or all at once with :meth:`CeremonyEngine.run`. A step that raises leaves the transcript open:
 call ``step()`` again after the cause is fixed, or start the engine again in a new process;
 either way the ceremony resumes at that step.
+
+**One thread.** ``start``, ``step``, ``run`` and ``close`` must all be called on the thread that
+called ``start`` (a driver's single worker thread): every PKCS#11 call of a ceremony (login,
+key generation, wrapping, the ceremony key's signatures) runs there, because a PKCS#11 session
+is not to be shared between threads (PKCS#11 v2.40 §6.6.2) and python-pkcs11 does not lock it.
+A call from another thread raises :class:`~keyceremony.errors.CeremonyError`.
+:meth:`CeremonyEngine.cancel` is the exception: any thread may call it.
+
+**Cancelling.** ``cancel()`` asks the running ceremony to stop. The engine stops at the next
+unit boundary (before a step, between cards, before a key-store operation), never halfway
+through writing a file or making an HSM object, raises
+:class:`~keyceremony.errors.CeremonyCancelled`, and keeps the reason in the state file. The
+transcript stays open, and starting the engine again resumes exactly as after a crash (the
+``resumed`` entry records the cancellation as ``previous_error``).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keyceremony.ceremony.ports import (
+    NEW_KEY_CONFIRMATION,
     Announcement,
-    CardPrinter,
-    CardScanner,
-    Clock,
+    AnnouncementData,
+    AnnouncementKind,
     ConfirmRequest,
-    HostFacts,
-    KeyBackendFactory,
-    Prompter,
-    RandomBytes,
+    Ports,
+    Progress,
+    Rehearsal,
     StepInfo,
+    StepKind,
+    StepState,
 )
 from keyceremony.ceremony.state import (
     REPORT_FILE,
@@ -47,9 +62,8 @@ from keyceremony.ceremony.state import (
 )
 from keyceremony.ceremony.steps import COMPLETED, HANDLERS, RESTARTED, StepContext, ask_attendance
 from keyceremony.ceremony.template import Step, Template
-from keyceremony.errors import CeremonyError, KeyCeremonyError
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
-from keyceremony.transcript.signer import key_fingerprint
+from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError
 from keyceremony.transcript import (
     Actor,
     CeremonyMeta,
@@ -58,46 +72,19 @@ from keyceremony.transcript import (
     VerifiedTranscript,
     new_ceremony_id,
     split_lines,
-    utc_now,
     verify_transcript,
 )
+from keyceremony.transcript.signer import key_fingerprint
 
-NEW_KEY_CONFIRMATION = "new-fingerprint-recorded"
-
-
-def _no_hook(step_id: str, entry: Entry) -> None:
-    pass
-
-
-@dataclass
-class Ports:
-    """Everything the engine uses from outside (see :mod:`.ports`).
-
-    ``on_entry(step_id, entry)`` is called after each entry is durable on disk (``step_id`` is
-    the template step, or ``ceremony`` for the writer's own entries): drivers show progress
-    with it, and the crash tests use it to kill the process at a chosen point.
-    """
-
-    prompter: Prompter
-    keys: KeyBackendFactory
-    host: HostFacts
-    printer: CardPrinter
-    scanner: CardScanner
-    clock: Clock = utc_now
-    randbytes: RandomBytes = os.urandom
-    on_entry: Callable[[str, Entry], None] = _no_hook
-
-
-@dataclass(frozen=True)
-class Rehearsal:
-    """What an answers file relaxes for a rehearsal; only what the template allows."""
-
-    warn: tuple[str, ...] = ()
-    keep_card_files: bool = False
-
-    @property
-    def declared(self) -> bool:
-        return bool(self.warn or self.keep_card_files)
+__all__ = [  # the vocabulary a driver needs lives in .ports; these names stay importable here
+    "NEW_KEY_CONFIRMATION",
+    "CeremonyEngine",
+    "CeremonyOptions",
+    "CeremonyResult",
+    "Ports",
+    "Rehearsal",
+    "StepStatus",
+]
 
 
 @dataclass(frozen=True)
@@ -124,7 +111,7 @@ class CeremonyResult:
 @dataclass(frozen=True)
 class StepStatus:
     step: Step
-    status: str  # "done", "current", "pending"
+    status: StepState
 
 
 class CeremonyEngine:
@@ -156,6 +143,8 @@ class CeremonyEngine:
         self.finished = False
         self.result: CeremonyResult | None = None
         self._signer: Any = None
+        self._thread: int | None = None  # the thread that drives this engine (module docstring)
+        self._cancel = threading.Event()
 
     # -- paths and public properties
 
@@ -177,15 +166,50 @@ class CeremonyEngine:
         """Every step with its status (``done``, ``current``, ``pending``), for a UI."""
         current = self.current_step()
         return [
-            StepStatus(step, "current" if current is not None and step.id == current.id
-                       else "done" if self.writer is not None and self._is_done(step) else "pending")
+            StepStatus(step, StepState.CURRENT if current is not None and step.id == current.id
+                       else StepState.DONE if self.writer is not None and self._is_done(step)
+                       else StepState.PENDING)
             for step in self.template.steps
         ]  # fmt: skip
+
+    # -- the driver's thread, and stopping on request
+
+    def _on_driver_thread(self) -> None:
+        me = threading.get_ident()
+        if self._thread is None:
+            self._thread = me
+        elif self._thread != me:
+            raise CeremonyError(
+                "the ceremony engine was called from another thread than the one that started it; "
+                "drive it from one thread (its PKCS#11 session belongs to that thread)"
+            )
+
+    def cancel(self) -> None:
+        """Ask the running ceremony to stop at the next unit boundary (any thread may call this)."""
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def checkpoint(self) -> None:
+        """A unit boundary: raise CeremonyCancelled if a stop was asked for."""
+        if self._cancel.is_set():
+            raise CeremonyCancelled(
+                "the ceremony was stopped on request; nothing was left half done. Start it again "
+                "with the same folder to resume where it stopped"
+            )
+
+    def report_progress(self, progress: Progress) -> None:
+        """Tell the driver how far a long step is, then stop here if asked to."""
+        self.ports.on_progress(progress)
+        self.checkpoint()
 
     # -- opening and resuming
 
     def start(self) -> CeremonyEngine:
         """Open a new ceremony in an empty ``out_dir``, or resume the one it holds."""
+        self._on_driver_thread()
         state = load_state(self.out_dir)
         if state is None:
             self._open_new()
@@ -369,6 +393,7 @@ class CeremonyEngine:
         Raises KeyCeremonyError to stop (the reason is also kept in the state file, and the
         resumed entry records it); ValueError for a programming error.
         """
+        self._on_driver_thread()
         if self.finished:
             return None
         assert self.writer is not None and self.state is not None
@@ -377,6 +402,7 @@ class CeremonyEngine:
             self._finish()
             return None
         try:
+            self.checkpoint()
             step = self._run_step(step)
         except KeyCeremonyError as err:
             self.state.last_error = f"step '{step.id}': {err}"
@@ -392,7 +418,7 @@ class CeremonyEngine:
     def _run_step(self, step: Step) -> Step:
         assert self.writer is not None
         index = self.template.index(step.id)
-        info = StepInfo(step.id, step.kind, step.title, index + 1, len(self.template.steps), step.instructions)
+        info = StepInfo(step.id, StepKind(step.kind), step.title, index + 1, len(self.template.steps), step.instructions)
         handler = HANDLERS[step.kind]
         everything = [e for e in self.writer.entries if e.step == step.id]
         if not everything:
@@ -400,17 +426,19 @@ class CeremonyEngine:
             if reason:
                 previous = self.template.steps[index - 1]
                 self._say("warning", f"Step '{previous.id}' runs again: {reason}.")
-                self._append(previous.id, RESTARTED, (), {"reason": reason, "lost_in_interruption": True})
+                self.append(previous.id, RESTARTED, (), {"reason": reason, "lost_in_interruption": True})
                 return self._run_step(previous)
         self._say("step", f"Step {info.number} of {info.total}: {step.title}", info)
-        present: tuple[Actor, ...] = () if step.kind == "roll-call" else ask_attendance(self, step, info)
+        present: tuple[Actor, ...] = (
+            () if step.kind == "roll-call" else ask_attendance(self.ports.prompter, self.participants, step, info)
+        )
         ctx = StepContext(self, step, info, present)
         last_restart = max((i for i, e in enumerate(everything) if e.event == RESTARTED), default=-1)
         prior = everything[last_restart + 1 :]
         if prior and handler.resume(ctx, prior):
             return step
         if prior:
-            self._append(
+            self.append(
                 step.id, RESTARTED, present,
                 {"reason": "the step was cut short before it completed (the program stopped, or an "
                            "error); it starts over"},
@@ -424,23 +452,35 @@ class CeremonyEngine:
             return self.writer.sealed
         return _step_done(step, self.writer.entries)
 
-    # -- the transcript
+    # -- the transcript (what step handlers write through their StepContext)
 
-    def _append(self, step_id: str, event: str, actors: Sequence[Actor], data: Any) -> Entry:
+    @property
+    def entries(self) -> Sequence[Entry]:
+        """Every entry of the transcript so far, in order."""
+        assert self.writer is not None
+        return self.writer.entries
+
+    def append(self, step_id: str, event: str, actors: Sequence[Actor], data: Mapping[str, Any]) -> Entry:
         assert self.writer is not None
         entry = self.writer.append(step_id, event, actors=actors, data=data)
         self.ports.on_entry(step_id, entry)
         return entry
 
-    def _seal(self, step: Step, actors: Sequence[Actor], data: Any) -> Entry:
+    def seal(self, step: Step, actors: Sequence[Actor], data: Mapping[str, Any]) -> Entry:
+        """The transcript's last entry; the writer destroys the ceremony key right after it."""
         assert self.writer is not None
-        entry = self.writer.seal(actors=actors, data=data)  # destroys the ceremony key
+        entry = self.writer.seal(actors=actors, data=data)
         self._signer = None
         self.ports.on_entry(step.id, entry)
         return entry
 
-    def _say(self, kind: str, text: str, step: StepInfo | None = None, **data: Any) -> None:
-        self.ports.prompter.announce(Announcement(kind, text, step, data))
+    def record_participants(self, people: tuple[Actor, ...]) -> None:
+        """The people of the roll call: the only ones who may take part in later steps."""
+        self.participants = people
+
+    def _say(self, kind: str, text: str, step: StepInfo | None = None, **data: str | int | bool) -> None:
+        payload: AnnouncementData = data
+        self.ports.prompter.announce(Announcement(AnnouncementKind(kind), text, step, payload))
 
     # -- the end
 
@@ -480,6 +520,7 @@ class CeremonyEngine:
 
         The transcript stays as it is: a ceremony that is not sealed can be resumed.
         """
+        self._on_driver_thread()
         for name in ("inputs",):
             item = self.material.pop(name, None)
             if item is not None:

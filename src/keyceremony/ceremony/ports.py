@@ -8,10 +8,16 @@ to the machine only through :class:`HostFacts`, to key stores only through a
 - the answers file (:class:`~keyceremony.ceremony.answers.AnswersPrompter`), for
   ``keyceremony run``, scheduled drills and tests;
 - the terminal UI (a later issue). A Textual app runs ``engine.start()`` and each
-  ``engine.step()`` in a ``@work(thread=True)`` worker; its prompter posts a typed message for
+  ``engine.step()`` in one ``@work(thread=True)`` worker; its prompter posts a typed message for
   each request below to the app and blocks on a ``queue.Queue`` until the screen puts the
   answer back. Every request is a frozen dataclass that carries the step it belongs to
-  (:class:`StepInfo`), so a screen can show where the ceremony is.
+  (:class:`StepInfo`), so a screen can show where the ceremony is. ``tests/ceremony/
+  test_threaded_driver.py`` is that shape without a screen.
+
+Long steps report :class:`Progress` through ``Ports.on_progress`` (per card drawn, written and
+read back; before and after each key-store operation), and a driver may call
+``engine.cancel()`` from any thread: the engine stops at the next unit boundary (docs/
+architecture.md §5).
 
 Prompter methods may raise :class:`~keyceremony.errors.KeyCeremonyError` (for example
 ``AnswersError`` when the answers file lacks an answer): the engine stops, the transcript stays
@@ -23,16 +29,84 @@ through the prompter, and card contents stay inside the engine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from keyceremony.transcript import Actor
+from keyceremony.transcript import Actor, utc_now
+
+if TYPE_CHECKING:
+    from keyceremony.keys.backend import KeyBackend, KeyHandle
+    from keyceremony.keys.model import KeyAlgorithm
+    from keyceremony.recipes.backup import Backup
+    from keyceremony.recipes.sources import SourceContents
+    from keyceremony.transcript import Entry, VerifiedTranscript
+    from keyceremony.transcript.signer import Signer
 
 Clock = Callable[[], datetime]
 RandomBytes = Callable[[int], bytes]
+
+# The [confirm] key of the question asked when a resumed ceremony needs a new ceremony key.
+NEW_KEY_CONFIRMATION = "new-fingerprint-recorded"
+
+
+class StepKind(StrEnum):
+    """The kinds of template step (docs/ceremony-guide.md §7.4); equal to their names as str."""
+
+    ROLL_CALL = "roll-call"
+    PREFLIGHT = "preflight"
+    CONFIRM = "confirm"
+    GENERATE_KEY = "generate-key"
+    SPLIT_AND_PRINT = "split-and-print"
+    SCAN_BACK = "scan-back"
+    HAND_OVER = "hand-over"
+    PRESENT_CARDS = "present-cards"
+    RECOVER = "recover"
+    TEST_DECRYPT = "test-decrypt"
+    REPORT = "report"
+    DESTROY = "destroy"
+    SEAL = "seal"
+
+
+class AnnouncementKind(StrEnum):
+    STEP = "step"  # a step begins
+    FINGERPRINT = "fingerprint"  # read a fingerprint aloud: data has ``hex`` and ``words``
+    INFO = "info"
+    WARNING = "warning"
+    DONE = "done"
+
+
+class StepState(StrEnum):
+    """A step's place in :meth:`CeremonyEngine.plan`."""
+
+    DONE = "done"
+    CURRENT = "current"
+    PENDING = "pending"
+
+
+class ProgressTask(StrEnum):
+    """What a :class:`Progress` report counts."""
+
+    PRINT_CARD = "print-card"  # a card drawn, written and read back from its file
+    SCAN_CARD = "scan-card"  # a printed card (or its scan) read back and checked
+    READ_CARD = "read-card"  # a card presented at a recovery read and checked
+    KEY_STORE = "key-store"  # an operation in the key store (HSM or memory)
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What an answers file relaxes for a rehearsal; only what the template allows."""
+
+    warn: tuple[str, ...] = ()
+    keep_card_files: bool = False
+
+    @property
+    def declared(self) -> bool:
+        return bool(self.warn or self.keep_card_files)
 
 
 # --- what the engine tells and asks -----------------------------------------------------------
@@ -43,23 +117,39 @@ class StepInfo:
     """Where the ceremony is: the step's id, kind and title, and its place in the template."""
 
     id: str
-    kind: str
+    kind: StepKind
     title: str
     number: int  # 1-based
     total: int
     instructions: str = ""
 
 
+AnnouncementData = Mapping[str, str | int | bool]
+
+
 @dataclass(frozen=True)
 class Announcement:
-    """Something to show or read aloud. ``kind``: ``step`` (a step begins), ``fingerprint``
-    (read the ceremony key's fingerprint aloud: ``data`` has ``hex`` and ``words``), ``info``,
-    ``warning``, ``done``."""
+    """Something to show or read aloud (see :class:`AnnouncementKind`)."""
 
-    kind: str
+    kind: AnnouncementKind
     text: str
     step: StepInfo | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: AnnouncementData = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Unit ``done`` of ``total`` of a long step (``total`` 0: not counted, e.g. one HSM call).
+
+    ``finished`` is False just before a unit starts and True once it is complete; ``text`` says
+    what it is ("card 2 of 5 written and read back"). Nothing secret."""
+
+    step: StepInfo | None
+    task: ProgressTask
+    done: int
+    total: int
+    text: str
+    finished: bool = True
 
 
 @dataclass(frozen=True)
@@ -208,17 +298,17 @@ class KeyBackendFactory(Protocol):
     kind: str
     persistent: bool
 
-    def open(self) -> Any: ...
+    def open(self) -> KeyBackend: ...
 
-    def describe(self, backend: Any) -> Mapping[str, str]: ...
+    def describe(self, backend: KeyBackend) -> Mapping[str, str]: ...
 
-    def check(self, backend: Any) -> str: ...
+    def check(self, backend: KeyBackend) -> str: ...
 
-    def new_signer(self, backend: Any, ceremony_id: str) -> Any: ...
+    def new_signer(self, backend: KeyBackend, ceremony_id: str) -> Signer: ...
 
-    def find_signer(self, backend: Any, ceremony_id: str) -> Any | None: ...
+    def find_signer(self, backend: KeyBackend, ceremony_id: str) -> Signer | None: ...
 
-    def generate_key(self, backend: Any, label: str, algorithm: Any) -> Any: ...
+    def generate_key(self, backend: KeyBackend, label: str, algorithm: KeyAlgorithm) -> KeyHandle: ...
 
 
 @dataclass(frozen=True)
@@ -232,12 +322,22 @@ class PrintedCard:
 @runtime_checkable
 class CardPrinter(Protocol):
     """Prints a backup's cards (and its package), can find or shred what it printed, and prints
-    the transcript report at the end."""
+    the transcript report at the end.
+
+    ``print_backup`` calls ``on_card(done, total)`` after each card is written and read back;
+    the engine uses it to report progress and to stop between cards when asked to (it may
+    raise, and then no further card is begun)."""
 
     directory: Path
 
     def print_backup(
-        self, backup: Any, *, custodians: Sequence[str], paper: str, ceremony_fingerprint: str
+        self,
+        backup: Backup,
+        *,
+        custodians: Sequence[str],
+        paper: str,
+        ceremony_fingerprint: str,
+        on_card: Callable[[int, int], None] = ...,
     ) -> Sequence[PrintedCard]: ...
 
     def card_path(self, share_number: int) -> Path: ...
@@ -249,7 +349,7 @@ class CardPrinter(Protocol):
 
     def shred(self, paths: Sequence[Path]) -> None: ...
 
-    def print_report(self, verified: Any, transcript: bytes, *, source_name: str) -> Path | None:
+    def print_report(self, verified: VerifiedTranscript, transcript: bytes, *, source_name: str) -> Path | None:
         """The printable report of the verified, sealed transcript (None: this printer has none)."""
         ...
 
@@ -258,4 +358,37 @@ class CardPrinter(Protocol):
 class CardScanner(Protocol):
     """Reads what is on a card PDF, a scan or photo, or a share file: shares and packages."""
 
-    def read(self, path: Path) -> Any: ...  # share_sources.SourceContents
+    def read(self, path: Path) -> SourceContents: ...
+
+
+# --- all of them together ---------------------------------------------------------------------
+
+
+def _no_hook(step_id: str, entry: Entry) -> None:
+    pass
+
+
+def _no_progress(progress: Progress) -> None:
+    pass
+
+
+@dataclass
+class Ports:
+    """Everything the engine uses from outside.
+
+    ``on_entry(step_id, entry)`` is called after each entry is durable on disk (``step_id`` is
+    the template step, or ``ceremony`` for the writer's own entries): drivers show the
+    transcript growing with it, and the crash tests use it to kill the process at a chosen
+    point. ``on_progress`` gets the :class:`Progress` of long steps. Both are called
+    on the engine's thread; a driver with a screen posts them to it.
+    """
+
+    prompter: Prompter
+    keys: KeyBackendFactory
+    host: HostFacts
+    printer: CardPrinter
+    scanner: CardScanner
+    clock: Clock = utc_now
+    randbytes: RandomBytes = os.urandom
+    on_entry: Callable[[str, Entry], None] = _no_hook
+    on_progress: Callable[[Progress], None] = _no_progress

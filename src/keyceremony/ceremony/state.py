@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keyceremony.codec import canonical_json
 from keyceremony.atomic_file import write_atomically
+from keyceremony.codec import canonical_json
 from keyceremony.errors import CeremonyError, NonCanonicalJSON
 from keyceremony.transcript import check_public_data
 

@@ -26,33 +26,69 @@ import hmac
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from keyceremony.ceremony.ports import (
+    Announcement,
+    AnnouncementKind,
     AttendanceRequest,
     CardHoldersRequest,
     ConfirmRequest,
     HandOverRequest,
+    Ports,
     PresentCardsRequest,
+    Progress,
+    ProgressTask,
+    Prompter,
     RollCallRequest,
     ScanBackRequest,
     StepInfo,
+    StepKind,
 )
-from keyceremony.ceremony.template import ADMINISTRATOR, CUSTODIAN, STEP_KINDS, Step
+from keyceremony.ceremony.template import ADMINISTRATOR, CUSTODIAN, STEP_KINDS, Step, Template
 from keyceremony.errors import CeremonyError, KeyCeremonyError, KeyCheckMismatch, PreflightFailed, QuorumNotMet
 from keyceremony.transcript import Actor, Entry
 
 if TYPE_CHECKING:
-    from keyceremony.ceremony.engine import CeremonyEngine
+    from keyceremony.keys.backend import KeyBackend
 
 COMPLETED = "completed"
 RESTARTED = "restarted"
 
 
+class StepHost(Protocol):
+    """What a step may use of the engine that runs it (the engine implements this; the steps
+    never import the engine, so the two cannot grow into each other)."""
+
+    ports: Ports
+    backend: KeyBackend | None
+    material: dict[str, Any]
+    template: Template
+    out_dir: Path
+    participants: tuple[Actor, ...]
+    relaxed_checks: frozenset[str]
+    keep_card_files: bool
+    made_in_this_run: set[str]
+
+    @property
+    def fingerprint(self) -> bytes: ...
+
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+
+    def append(self, step_id: str, event: str, actors: Sequence[Actor], data: Mapping[str, Any]) -> Entry: ...
+
+    def seal(self, step: Step, actors: Sequence[Actor], data: Mapping[str, Any]) -> Entry: ...
+
+    def record_participants(self, people: tuple[Actor, ...]) -> None: ...
+
+    def report_progress(self, progress: Progress) -> None: ...
+
+
 class StepContext:
     """What a step handler may use. Made by the engine for one run of one step."""
 
-    def __init__(self, engine: CeremonyEngine, step: Step, info: StepInfo, present: tuple[Actor, ...]) -> None:
+    def __init__(self, engine: StepHost, step: Step, info: StepInfo, present: tuple[Actor, ...]) -> None:
         self.engine = engine
         self.step = step
         self.info = info
@@ -60,7 +96,9 @@ class StepContext:
         self.ports = engine.ports
         self.prompter = engine.ports.prompter
         self.keys = engine.ports.keys
-        self.backend = engine.backend
+        if engine.backend is None:
+            raise CeremonyError(f"step '{step.id}': the key store is not open; start the ceremony first")
+        self.backend: KeyBackend = engine.backend
         self.material = engine.material
         self.template = engine.template
         self.params: Any = engine.template.parameters
@@ -68,7 +106,7 @@ class StepContext:
     # -- the transcript
 
     def append(self, event: str, data: Mapping[str, Any] | None = None, *, actors: Sequence[Actor] | None = None) -> Entry:
-        return self.engine._append(self.step.id, event, self.present if actors is None else tuple(actors), data or {})
+        return self.engine.append(self.step.id, event, self.present if actors is None else tuple(actors), data or {})
 
     def complete(self, data: Mapping[str, Any] | None = None) -> Entry:
         """The step's last entry. A template ``confirm`` on a step of any other kind than
@@ -82,7 +120,7 @@ class StepContext:
     def entries(self, step_id: str | None = None) -> list[Entry]:
         """Every entry of a step (this one by default), in order."""
         wanted = step_id or self.step.id
-        return [e for e in self.engine.writer.entries if e.step == wanted]
+        return [e for e in self.engine.entries if e.step == wanted]
 
     def since_restart(self, step_id: str | None = None) -> list[Entry]:
         entries = self.entries(step_id)
@@ -92,7 +130,7 @@ class StepContext:
     def fact(self, event: str, kind: str | None = None) -> dict[str, Any]:
         """The data of the latest entry with this event (of the step of this kind, if given)."""
         step_ids = None if kind is None else {s.id for s in self.template.steps if s.kind == kind}
-        for entry in reversed(self.engine.writer.entries):
+        for entry in reversed(self.engine.entries):
             if entry.event == event and (step_ids is None or entry.step in step_ids):
                 return dict(entry.data)
         raise CeremonyError(
@@ -115,10 +153,12 @@ class StepContext:
     def custodians(self) -> list[str]:
         return list(dict.fromkeys(a.name for a in self.present if a.role == CUSTODIAN))
 
-    def say(self, text: str, kind: str = "info", **data: Any) -> None:
-        from keyceremony.ceremony.ports import Announcement
+    def say(self, text: str, kind: str = "info", **data: str | int | bool) -> None:
+        self.prompter.announce(Announcement(AnnouncementKind(kind), text, self.info, data))
 
-        self.prompter.announce(Announcement(kind, text, self.info, data))
+    def progress(self, task: ProgressTask, done: int, total: int, text: str, *, finished: bool = True) -> None:
+        """Report how far this step is; the engine stops here if a driver asked it to."""
+        self.engine.report_progress(Progress(self.info, task, done, total, text, finished))
 
 
 class StepHandler:
@@ -165,9 +205,10 @@ def check_attendance(step: Step, participants: Sequence[Actor], present: Sequenc
     return present
 
 
-def ask_attendance(ctx_engine: CeremonyEngine, step: Step, info: StepInfo) -> tuple[Actor, ...]:
-    participants = ctx_engine.participants
-    answer = ctx_engine.ports.prompter.attendance(AttendanceRequest(info, participants, step.quorum))
+def ask_attendance(
+    prompter: Prompter, participants: tuple[Actor, ...], step: Step, info: StepInfo
+) -> tuple[Actor, ...]:
+    answer = prompter.attendance(AttendanceRequest(info, participants, step.quorum))
     return check_attendance(step, participants, tuple(answer))
 
 
@@ -236,7 +277,7 @@ class RollCall(StepHandler):
                 if problem:
                     raise CeremonyError(f"the roll call: {problem}. Correct the name, then run the ceremony again")
         ctx.present = check_attendance(ctx.step, people, people)
-        ctx.engine.participants = people
+        ctx.engine.record_participants(people)
         fp = ctx.engine.fingerprint
         ctx.say(
             f"Ceremony key fingerprint: {format_fingerprint(fp)}. Read it aloud as words: "
@@ -329,6 +370,7 @@ class GenerateKey(StepHandler):
                 {"key_label": p.key_label, "kcv": kcv, "store": _store(ctx),
                  "reason": "made before the interruption and never backed up, so it was deleted; a new key is made"},
             )  # fmt: skip
+        ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"generating key '{p.key_label}' in the {_store(ctx)}", finished=False)
         ctx.append("generating", {"key_label": p.key_label, "algorithm": p.algorithm, "store": _store(ctx)})
         key = ctx.keys.generate_key(backend, p.key_label, algorithm)
         ctx.material["key"] = key
@@ -338,6 +380,7 @@ class GenerateKey(StepHandler):
             {"key_label": p.key_label, "algorithm": p.algorithm, "kcv": kcv, "store": _store(ctx),
              "persistent": ctx.keys.persistent, "sensitive": True, "export": "wrapped only"},
         )  # fmt: skip
+        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{p.key_label}' generated, check value {kcv}")
         ctx.complete({"kcv": kcv})
 
     def resume(self, ctx: StepContext, prior: list[Entry]) -> bool:
@@ -367,11 +410,11 @@ class SplitAndPrint(StepHandler):
         )
 
     def run(self, ctx: StepContext) -> None:
-        from keyceremony.recipes.backup import make_backup
-        from keyceremony.keys.backup_package import format_package_fingerprint
-        from keyceremony.codec.pgp_words import to_words
-        from keyceremony.shares.shareset import format_fingerprint, format_set_id
         from keyceremony.codec.fingerprint import format_fingerprint as format_key_fingerprint
+        from keyceremony.codec.pgp_words import to_words
+        from keyceremony.keys.backup_package import format_package_fingerprint
+        from keyceremony.recipes.backup import make_backup
+        from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
         p = ctx.params
         key = ctx.material.get("key")
@@ -387,11 +430,17 @@ class SplitAndPrint(StepHandler):
         printer = ctx.ports.printer
         earlier = [path.name for path in printer.printed_files()]
         printer.shred(list(printer.printed_files()))  # cards of an attempt cut short: not recorded
+        ctx.progress(ProgressTask.KEY_STORE, 0, 1, "wrapping the key for its backup", finished=False)
         backup = make_backup(ctx.backend, key, p.threshold, p.shares, randbytes=ctx.ports.randbytes)
         try:
+            ctx.progress(ProgressTask.KEY_STORE, 1, 1, "key wrapped; the wrapping key is split")
+
+            def card_done(done: int, total: int) -> None:
+                ctx.progress(ProgressTask.PRINT_CARD, done, total, f"card {done} of {total} written and read back")
+
             cards = printer.print_backup(
                 backup, custodians=holders, paper=p.paper,
-                ceremony_fingerprint=format_key_fingerprint(ctx.engine.fingerprint),
+                ceremony_fingerprint=format_key_fingerprint(ctx.engine.fingerprint), on_card=card_done,
             )  # fmt: skip
             share, package = backup.shares[0], backup.package
             data = {
@@ -511,6 +560,7 @@ class ScanBack(StepHandler):
             del share
             how = ("the card's PDF rendered and decoded" if image is None
                    else "a scan or photo of the printed card decoded")  # fmt: skip
+            ctx.progress(ProgressTask.SCAN_CARD, x, facts["count"], f"card {x} of {facts['count']} read back")
             ctx.append(
                 "card-scanned",
                 {"share_number": x, "source": source.name, "how": how, "set_id": facts["set_id"],
@@ -850,12 +900,12 @@ class Seal(StepHandler):
     kind = "seal"
 
     def run(self, ctx: StepContext) -> None:
-        count = len(ctx.engine.writer.entries) + 2
+        count = len(ctx.engine.entries) + 2
         ctx.say(f"The transcript will be sealed with entry {count}; read the count aloud and write it in the paper log.")
         if ctx.step.confirm:
             ctx.confirm(ctx.step.id, ctx.step.confirm)
         ctx.append("sealing", {"entry_count": count})
-        ctx.engine._seal(ctx.step, ctx.present, {"remarks": f"{ctx.template.title}: all steps done", "entry_count": count})
+        ctx.engine.seal(ctx.step, ctx.present, {"remarks": f"{ctx.template.title}: all steps done", "entry_count": count})
 
 
 HANDLERS: dict[str, StepHandler] = {
@@ -865,6 +915,6 @@ HANDLERS: dict[str, StepHandler] = {
         PresentCards(), Recover(), TestDecrypt(), Report(), Destroy(), Seal(),
     )  # fmt: skip
 }
-assert set(HANDLERS) == set(STEP_KINDS), "every step kind has a handler"
+assert set(HANDLERS) == set(STEP_KINDS) == set(StepKind), "every step kind has a handler"
 
 __all__ = ["HANDLERS", "StepContext", "StepHandler", "ask_attendance", "check_attendance", "ADMINISTRATOR"]

@@ -8,7 +8,7 @@ specified, with an example, in docs/ceremony-guide.md §7; the bundled templates
 
 Every error names the file and the line: tomllib's own line for a TOML syntax error, and for a
 template that parses but does not make sense, the line of the offending key or step, found in
-the source text by :class:`_KeyLines`.
+the source text by :class:`KeyLines`.
 
 >>> t = load_template("key-generation")
 >>> t.kind, [s.id for s in t.steps][:3], t.parameters.threshold
@@ -261,7 +261,7 @@ def parse_template(text: str, *, source: str = "template") -> Template:
     except tomllib.TOMLDecodeError as err:
         message, line = toml_error(err)
         raise TemplateError(f"not valid TOML: {message}", source=source, line=line) from None
-    return _Validator(raw, _KeyLines(text), source, hashlib.sha256(text.encode("utf-8")).hexdigest()).template()
+    return _Validator(raw, KeyLines(text), source, hashlib.sha256(text.encode("utf-8")).hexdigest()).template()
 
 
 def toml_error(err: tomllib.TOMLDecodeError) -> tuple[str, int | None]:
@@ -275,7 +275,7 @@ def toml_error(err: tomllib.TOMLDecodeError) -> tuple[str, int | None]:
 
 
 class _Validator:
-    def __init__(self, raw: dict[str, Any], lines: _KeyLines, source: str, sha256: str) -> None:
+    def __init__(self, raw: dict[str, Any], lines: KeyLines, source: str, sha256: str) -> None:
         self.raw = raw
         self.lines = lines
         self.source = source
@@ -564,7 +564,7 @@ def _closest(word: str, choices: Iterable[str]) -> str | None:
 # --- where keys are in the source text ----------------------------------------------------------------
 
 
-class _KeyLines:
+class KeyLines:
     """Line numbers of the keys and tables of a TOML text, by their path in the parsed data.
 
     ``("steps", 2, "quorum", "witness")`` is the ``witness`` key in the ``quorum`` of the third
