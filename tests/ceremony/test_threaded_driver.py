@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from ceremony_helpers import EXAMPLES, MODULE, USER_PIN, FakeHost
 
-from keyceremony.ceremony.adapters import FileCardScanner, Pkcs11Keys, PdfCardPrinter
+from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, Pkcs11Keys
 from keyceremony.ceremony.answers import AnswersPrompter, load_answers
 from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions, CeremonyResult
 from keyceremony.ceremony.ports import (

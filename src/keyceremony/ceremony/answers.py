@@ -85,7 +85,7 @@ class Answers:
         return self.steps.get(step_id, StepAnswers())
 
 
-def load_answers(path: str | os.PathLike, template: Template) -> Answers:
+def load_answers(path: str | os.PathLike[str], template: Template) -> Answers:
     """Read and check an answers file for ``template``; AnswersError names the line."""
     path = Path(path)
     try:
@@ -154,7 +154,9 @@ class _Parser:
         ceremony = self.table(raw.get("ceremony", {}), ("ceremony",), "[ceremony]")
         self.known(ceremony, _CEREMONY, ("ceremony",), "[ceremony]")
         title = self.text(ceremony["title"], ("ceremony", "title"), "title") if "title" in ceremony else None
-        location = self.text(ceremony["location"], ("ceremony", "location"), "location") if "location" in ceremony else None
+        location = (
+            self.text(ceremony["location"], ("ceremony", "location"), "location") if "location" in ceremony else None
+        )
         hsm = self.hsm()
         rehearsal = self.rehearsal()
         participants = self.participants()
@@ -192,7 +194,10 @@ class _Parser:
         if not isinstance(keep, bool):
             raise self.fail((*path, "keep_card_files"), "keep_card_files must be true or false")
         if keep and not self.template.rehearsal.may_keep_card_files:
-            raise self.fail((*path, "keep_card_files"), f"template '{self.template.name}' does not let a rehearsal keep the card files")
+            raise self.fail(
+                (*path, "keep_card_files"),
+                f"template '{self.template.name}' does not let a rehearsal keep the card files",
+            )
         return Rehearsal(warn, keep)
 
     def participants(self) -> tuple[Actor, ...]:
@@ -208,7 +213,9 @@ class _Parser:
             name = self.text(item.get("name"), (*path, "name"), f"participant {i + 1}'s name")
             role = self.text(item.get("role"), (*path, "role"), f"{name}'s role")
             if role not in roles:
-                raise self.fail((*path, "role"), f"{name}: the template has no role {role!r} (roles: {', '.join(sorted(roles))})")
+                raise self.fail(
+                    (*path, "role"), f"{name}: the template has no role {role!r} (roles: {', '.join(sorted(roles))})"
+                )
             try:
                 actor = Actor(name, role)
             except ValueError as err:
@@ -236,7 +243,9 @@ class _Parser:
         for step_id, raw in table.items():
             path = ("steps", step_id)
             if step_id not in kinds:
-                raise self.fail(path, f"[steps.{step_id}]: the template has no step '{step_id}' (steps: {', '.join(kinds)})")
+                raise self.fail(
+                    path, f"[steps.{step_id}]: the template has no step '{step_id}' (steps: {', '.join(kinds)})"
+                )
             raw = self.table(raw, path, f"[steps.{step_id}]")
             kind = kinds[step_id]
             self.known(raw, _STEP_COMMON | _STEP_BY_KIND.get(kind, set()), path, f"[steps.{step_id}] ({kind})")
@@ -271,7 +280,9 @@ class _Parser:
             self.known(item, _HAND_OVER_CARD, path, f"card {i + 1}")
             share = item.get("card")
             if isinstance(share, bool) or not isinstance(share, int) or not 1 <= share <= 255 or share in seen:
-                raise self.fail(path, f"entry {i + 1}: card must be the card's share number, each once (found {share!r})")
+                raise self.fail(
+                    path, f"entry {i + 1}: card must be the card's share number, each once (found {share!r})"
+                )
             seen.add(share)
             who = self.text(item.get("custodian"), path, f"card {share}'s custodian")
             if who not in people:
@@ -284,7 +295,9 @@ class _Parser:
 
     def presented(self, value: object, path: Path_, people: set[str]) -> tuple[PresentedCard, ...]:
         if not isinstance(value, list) or not value:
-            raise self.fail(path, "cards must list the cards presented: { file = PATH, custodian = NAME, bag = NUMBER }")
+            raise self.fail(
+                path, "cards must list the cards presented: { file = PATH, custodian = NAME, bag = NUMBER }"
+            )
         out = []
         for i, item in enumerate(value):
             if isinstance(item, str):
@@ -348,7 +361,9 @@ class AnswersPrompter:
         if planned:
             missing = [x for x in range(1, request.shares + 1) if x not in planned]
             if missing:
-                raise self._missing(f"the hand-over cards list no custodian for share(s) {', '.join(map(str, missing))}")
+                raise self._missing(
+                    f"the hand-over cards list no custodian for share(s) {', '.join(map(str, missing))}"
+                )
             return [planned[x] for x in range(1, request.shares + 1)]
         return list(request.custodians[: request.shares])
 
@@ -368,6 +383,6 @@ class AnswersPrompter:
         if not cards:
             raise self._missing(
                 f"list the cards presented under [steps.{request.step.id}]: cards = [{{ file = "
-                "\"card-1.pdf\", custodian = \"...\", bag = \"...\" }, ...]"
+                '"card-1.pdf", custodian = "...", bag = "..." }, ...]'
             )
         return cards

@@ -74,7 +74,7 @@ from keyceremony.transcript import (
     split_lines,
     verify_transcript,
 )
-from keyceremony.transcript.signer import key_fingerprint
+from keyceremony.transcript.signer import Signer, key_fingerprint
 
 __all__ = [  # the vocabulary a driver needs lives in .ports; these names stay importable here
     "NEW_KEY_CONFIRMATION",
@@ -138,7 +138,7 @@ class CeremonyEngine:
         self.participants: tuple[Actor, ...] = ()
         self.made_in_this_run: set[str] = set()
         self.backend: Any = None
-        self.writer: TranscriptWriter | None = None  # type: ignore[assignment]
+        self.writer: TranscriptWriter | None = None
         self.state: CeremonyState | None = None
         self.finished = False
         self.result: CeremonyResult | None = None
@@ -224,7 +224,8 @@ class CeremonyEngine:
                 "give an empty or new folder for a new ceremony"
             )
         if self.template.kind == "key-generation":  # the label goes on every card
-            problem = self.ports.printer.unprintable_name("the template's key_label", self.template.parameters.key_label)
+            label = str(getattr(self.template.parameters, "key_label", ""))
+            problem = self.ports.printer.unprintable_name("the template's key_label", label)
             if problem is not None:
                 raise CeremonyError(f"{problem}. Nothing was started")
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,11 +300,13 @@ class CeremonyEngine:
         lines, _torn = split_lines(content)
         if not lines:  # stopped while opening: nothing was recorded yet
             path.unlink(missing_ok=True)
-            signer = keys.find_signer(self.backend, state.ceremony_id) or keys.new_signer(self.backend, state.ceremony_id)
-            state.fingerprint = key_fingerprint(signer.public_key).hex()
+            first = keys.find_signer(self.backend, state.ceremony_id) or keys.new_signer(
+                self.backend, state.ceremony_id
+            )
+            state.fingerprint = key_fingerprint(first.public_key).hex()
             state.later_fingerprints = []
             save_state(self.out_dir, state)
-            self._create(signer)
+            self._create(first)
             return
         verified = verify_transcript(b"".join(lines), require_sealed=False, name=str(path))
         if verified.ceremony_id != state.ceremony_id or verified.fingerprint.hex() != state.fingerprint:
@@ -329,7 +332,7 @@ class CeremonyEngine:
             self._finish()
             return
         current_key = verified.segments[-1].public_key
-        signer = keys.find_signer(self.backend, state.ceremony_id)
+        signer: Signer | None = keys.find_signer(self.backend, state.ceremony_id)
         if signer is not None and signer.public_key != current_key:
             raise CeremonyError(
                 f"the token's ceremony key for {state.ceremony_id} is not the key that signs "
@@ -357,12 +360,15 @@ class CeremonyEngine:
                 f"The ceremony key was lost when the program stopped (it lived only in memory). "
                 f"A NEW ceremony key signs from here on: {format_fingerprint(fp)}. Read it aloud "
                 f"as words: {fingerprint_words(fp)}. Write it in the paper log next to the first one.",
-                hex=format_fingerprint(fp), words=fingerprint_words(fp), new=True,
+                hex=format_fingerprint(fp),
+                words=fingerprint_words(fp),
+                new=True,
             )
             question = "The NEW ceremony key fingerprint was read aloud and written in the paper log"
             if self.ports.prompter.confirm(ConfirmRequest(None, NEW_KEY_CONFIRMATION, question)) is not True:
                 raise CeremonyError(f"not confirmed: {question}; the ceremony cannot go on without it")
             data["new_key_fingerprint_read_aloud"] = True
+        assert signer is not None  # found in the token, or made just above
         self._signer = signer
         self.writer = TranscriptWriter.resume(
             path, signer, data=data, clock=self.ports.clock, truncate_torn=True, allow_new_key=new_key
@@ -418,7 +424,9 @@ class CeremonyEngine:
     def _run_step(self, step: Step) -> Step:
         assert self.writer is not None
         index = self.template.index(step.id)
-        info = StepInfo(step.id, StepKind(step.kind), step.title, index + 1, len(self.template.steps), step.instructions)
+        info = StepInfo(
+            step.id, StepKind(step.kind), step.title, index + 1, len(self.template.steps), step.instructions
+        )
         handler = HANDLERS[step.kind]
         everything = [e for e in self.writer.entries if e.step == step.id]
         if not everything:
@@ -568,6 +576,11 @@ def _participants(entries: Sequence[Entry]) -> tuple[Actor, ...]:
 def _public_parameters(template: Template) -> dict[str, Any]:
     p = template.parameters
     if template.kind == "key-generation":
-        return {"key_label": p.key_label, "algorithm": p.algorithm, "threshold": p.threshold,  # type: ignore[union-attr]
-                "count": p.shares, "paper": p.paper}  # type: ignore[union-attr]
+        return {
+            "key_label": p.key_label,
+            "algorithm": p.algorithm,
+            "threshold": p.threshold,  # type: ignore[union-attr]
+            "count": p.shares,
+            "paper": p.paper,
+        }  # type: ignore[union-attr]
     return {"key_label": p.key_label, "extractable": p.extractable}  # type: ignore[union-attr]

@@ -147,7 +147,9 @@ def check_swap(host: HostFacts) -> tuple[bool, str]:
     if not bad:
         kinds = ", ".join(f"{a.name} ({'zram' if a.in_memory else 'dm-crypt'})" for a in areas)
         return True, f"swap only in memory or encrypted: {kinds}"
-    described = ", ".join(f"{a.name} ({a.kind}, {'unencrypted' if a.encrypted is False else 'encryption unknown'})" for a in bad)
+    described = ", ".join(
+        f"{a.name} ({a.kind}, {'unencrypted' if a.encrypted is False else 'encryption unknown'})" for a in bad
+    )
     return False, (
         f"swap that may not be encrypted: {described}; memory holding key material could be "
         "written to disk. Run `swapoff -a` first, or use a live system without swap"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,8 @@ def render_report(
                     f"({len(entries)} entries; resumed {verified.resumes} time(s))")  # fmt: skip
     rehearsal = verified.meta.get("rehearsal")
     if isinstance(rehearsal, dict):
-        relaxed = ", ".join(rehearsal.get("checks_relaxed_to_warn") or []) or "none"
+        checks = rehearsal.get("checks_relaxed_to_warn")
+        relaxed = ", ".join(str(c) for c in checks) if isinstance(checks, list) and checks else "none"
         kept = "kept" if rehearsal.get("card_files_kept") else "shredded"
         _row(add, "REHEARSAL", f"preflight checks relaxed to warn: {relaxed}; card PDF files {kept}")
     if state.test_hooks:
@@ -61,7 +62,14 @@ def render_report(
     add("Transcript")
     add(f"  {path}: intact and sealed; every signature and every link of the hash chain verified;")
     add(f"  the template's {len(template.steps)} steps ran in order, each with its quorum present.")
-    command = ["keyceremony", "transcript", "verify", str(path), "--fingerprint", format_fingerprint(verified.fingerprint)]
+    command = [
+        "keyceremony",
+        "transcript",
+        "verify",
+        str(path),
+        "--fingerprint",
+        format_fingerprint(verified.fingerprint),
+    ]
     for change in verified.key_changes:
         command += ["--later-fingerprint", format_fingerprint(change.fingerprint)]
     command += ["--requirements", str(requirements)]
@@ -115,10 +123,10 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
         out.append(f"set fingerprint {made['set_fingerprint']}")
         out.append(f"  in words {made['set_fingerprint_words']}")
         out.append(f"backup package fingerprint {made['package_fingerprint']} ({made['package_file']})")
-    received = {}
+    received: dict[int, Mapping[str, Any]] = {}
     for entry in entries:
         if entry.event == "card-received":
-            received[entry.data["share_number"]] = entry.data
+            received[int(str(entry.data["share_number"]))] = entry.data
     for x in sorted(received):
         d = received[x]
         bag = f", bag {d['bag_number']}" if d.get("bag_number") else ""
@@ -128,7 +136,9 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
         presented = {e.data["share_number"]: e.data.get("presented_by") for e in entries if e.event == "card-presented"}
         used = ", ".join(f"{x} ({presented.get(x) or 'unnamed'})" for x in accepted["cards_used"])
         out.append(f"cards presented of set {accepted['set_id']}: shares {used}")
-        out.append(f"backed-up key '{accepted['key_label']}' ({accepted['algorithm']}), check value {accepted['kcv'].upper()}")
+        out.append(
+            f"backed-up key '{accepted['key_label']}' ({accepted['algorithm']}), check value {accepted['kcv'].upper()}"
+        )
     for event in ("drill-report", "recovery-report"):
         report = _last(entries, event)
         if report:
@@ -140,6 +150,7 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
     for entry in entries:
         if entry.event in ("destroyed", "kept") and entry.step in {s.id for s in template.steps if s.kind == "destroy"}:
             d = entry.data
-            files = f" ({', '.join(d['files'])})" if d.get("files") else ""
+            listed = d.get("files")
+            files = f" ({', '.join(str(f) for f in listed)})" if isinstance(listed, list) and listed else ""
             out.append(f"{entry.event}: {d['what']}{files}: {d['action']}")
     return out

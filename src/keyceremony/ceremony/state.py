@@ -62,7 +62,9 @@ class CeremonyState:
         try:
             return cls(**body)
         except TypeError as err:
-            raise CeremonyError(f"{source}: the state file is damaged ({err}); keep it and the transcript as evidence") from None
+            raise CeremonyError(
+                f"{source}: the state file is damaged ({err}); keep it and the transcript as evidence"
+            ) from None
 
 
 def state_path(directory: Path) -> Path:

@@ -105,7 +105,9 @@ class StepContext:
 
     # -- the transcript
 
-    def append(self, event: str, data: Mapping[str, Any] | None = None, *, actors: Sequence[Actor] | None = None) -> Entry:
+    def append(
+        self, event: str, data: Mapping[str, Any] | None = None, *, actors: Sequence[Actor] | None = None
+    ) -> Entry:
         return self.engine.append(self.step.id, event, self.present if actors is None else tuple(actors), data or {})
 
     def complete(self, data: Mapping[str, Any] | None = None) -> Entry:
@@ -219,9 +221,8 @@ def _algorithm(name: str) -> Any:
 
 
 def _store(ctx: StepContext) -> str:
-    backend = ctx.backend
     if ctx.keys.kind == "pkcs11":
-        return f"token '{backend.token_label}'"
+        return f"token '{getattr(ctx.backend, 'token_label', '?')}'"
     return "software key store (this program's memory)"
 
 
@@ -255,9 +256,7 @@ class RollCall(StepHandler):
             if not isinstance(actor, Actor):
                 raise ValueError("roll_call must return Actor values")
             if actor.role not in declared:
-                raise CeremonyError(
-                    f"{actor}: the template has no role '{actor.role}' (roles: {', '.join(declared)})"
-                )
+                raise CeremonyError(f"{actor}: the template has no role '{actor.role}' (roles: {', '.join(declared)})")
         for role in ctx.template.roles:
             names = sorted({a.name for a in people if a.role == role.name})
             counts[role.name] = len(names)
@@ -282,7 +281,9 @@ class RollCall(StepHandler):
         ctx.say(
             f"Ceremony key fingerprint: {format_fingerprint(fp)}. Read it aloud as words: "
             f"{fingerprint_words(fp)}. Write it in the paper log; witnesses check it.",
-            "fingerprint", hex=format_fingerprint(fp), words=fingerprint_words(fp),
+            "fingerprint",
+            hex=format_fingerprint(fp),
+            words=fingerprint_words(fp),
         )
         if ctx.step.confirm:
             ctx.confirm(ctx.step.id, ctx.step.confirm)
@@ -370,7 +371,9 @@ class GenerateKey(StepHandler):
                 {"key_label": p.key_label, "kcv": kcv, "store": _store(ctx),
                  "reason": "made before the interruption and never backed up, so it was deleted; a new key is made"},
             )  # fmt: skip
-        ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"generating key '{p.key_label}' in the {_store(ctx)}", finished=False)
+        ctx.progress(
+            ProgressTask.KEY_STORE, 0, 1, f"generating key '{p.key_label}' in the {_store(ctx)}", finished=False
+        )
         ctx.append("generating", {"key_label": p.key_label, "algorithm": p.algorithm, "store": _store(ctx)})
         key = ctx.keys.generate_key(backend, p.key_label, algorithm)
         ctx.material["key"] = key
@@ -471,7 +474,9 @@ class SplitAndPrint(StepHandler):
             f"Share set {data['set_id']}, fingerprint {data['set_fingerprint']}: read it aloud "
             f"({data['set_fingerprint_words']}) and write it in the paper log. Print the cards "
             f"in {_relative(printer.directory, ctx.engine.out_dir)}/ now.",
-            "fingerprint", hex=data["set_fingerprint"], words=data["set_fingerprint_words"],
+            "fingerprint",
+            hex=data["set_fingerprint"],
+            words=data["set_fingerprint_words"],
         )
         ctx.complete({"cards": p.shares, "set_id": data["set_id"]})
 
@@ -577,7 +582,10 @@ class HandOver(StepHandler):
 
     def resume(self, ctx: StepContext, prior: list[Entry]) -> bool:
         facts = ctx.fact("shares-made", "split-and-print")
-        planned = {d["share_number"]: d.get("holder") for d in ctx.facts("card-printed", ctx.entries(_step_of(ctx, "split-and-print")))}
+        planned = {
+            d["share_number"]: d.get("holder")
+            for d in ctx.facts("card-printed", ctx.entries(_step_of(ctx, "split-and-print")))
+        }
         holders = {d["share_number"]: d["holder"] for d in ctx.facts("card-received", prior)}
         custodians = ctx.custodians()
         for x in range(1, facts["count"] + 1):
@@ -590,7 +598,9 @@ class HandOver(StepHandler):
                     f"card {x}: '{who}' is not a custodian present at this step (present: {', '.join(custodians)})"
                 )
             if who in holders.values():
-                raise CeremonyError(f"card {x}: {who} already holds card {_key_of(holders, who)}; each custodian holds one card")
+                raise CeremonyError(
+                    f"card {x}: {who} already holds card {_key_of(holders, who)}; each custodian holds one card"
+                )
             if planned.get(x) and planned[x] != who:
                 raise CeremonyError(
                     f"card {x} has '{planned[x]}' printed on it as its custodian, not '{who}'; hand it to {planned[x]}"
@@ -649,7 +659,7 @@ class PresentCards(StepHandler):
         inputs = _gather(ctx, sources)
         ctx.material["inputs"] = inputs
         used = _used_shares(inputs)
-        for card, source in zip(cards, sources):
+        for card, source in zip(cards, sources, strict=True):
             if source in used:
                 ctx.append(
                     "card-presented",
@@ -679,7 +689,7 @@ class PresentCards(StepHandler):
 class Recover(StepHandler):
     kind = "recover"
 
-    def _target(self, ctx: StepContext, package: Any) -> tuple[str, bool, bool]:
+    def target(self, ctx: StepContext, package: Any) -> tuple[str, bool, bool]:
         from keyceremony.recipes.backup import DRILL_LABEL_PREFIX
 
         if ctx.template.drill:
@@ -690,11 +700,12 @@ class Recover(StepHandler):
         from keyceremony.keys.recovery import recover_key, verify_recovered_key
 
         inputs = ctx.material.get("inputs") or _inputs_again(
-            ctx, "the wrapping key rebuilt from the cards was held only in memory and was lost "
+            ctx,
+            "the wrapping key rebuilt from the cards was held only in memory and was lost "
             "when the program stopped; the cards recorded at the present-cards step are read again",
         )
         package = inputs.package
-        label, persistent, extractable = self._target(ctx, package)
+        label, persistent, extractable = self.target(ctx, package)
         ours = any(e.event == "recovering" and e.data.get("key_label") == label for e in ctx.entries())
         backend = ctx.backend
         key = None
@@ -761,16 +772,19 @@ class TestDecrypt(StepHandler):
             key = backend.find(facts["key_label"], algorithm=package.algorithm)
         elif key is None:
             inputs = ctx.material.get("inputs") or _inputs_again(
-                ctx, "the key recovered at the recover step was a throwaway copy in memory (or a "
+                ctx,
+                "the key recovered at the recover step was a throwaway copy in memory (or a "
                 "session object) and was lost when the program stopped; the cards are read again",
             )
             package = inputs.package
-            label, persistent, extractable = Recover()._target(ctx, package)
+            label, persistent, extractable = Recover().target(ctx, package)
             key = recover_key(
                 backend, bytearray(inputs.wrapping_key), package.wrapped_key, package.key_check_value,
                 package.canary, package.public_key, label, persistent, extractable=extractable,
             )  # fmt: skip
             ctx.append("recovered-again", {"key_label": label, "kcv": package.key_check_value, "store": _store(ctx)})
+        if key is None or package is None:  # pragma: no cover - every branch above sets both
+            raise CeremonyError(f"step '{ctx.step.id}': the recovered key is not available")
         ctx.material["recovered"] = key
         ctx.material["package"] = package
         kcv = backend.key_check_value(key)
@@ -816,11 +830,18 @@ class Report(StepHandler):
             "presented_by": presented,
             "store": recovered["store"],
             "tested": tested,
-            "kept": ("nothing: the throwaway copy is deleted at the destroy step" if drill
-                     else f"key '{recovered['key_label']}' in {recovered['store']}"),  # fmt: skip
+            "kept": (
+                "nothing: the throwaway copy is deleted at the destroy step"
+                if drill
+                else f"key '{recovered['key_label']}' in {recovered['store']}"
+            ),  # fmt: skip
         }
         ctx.append("drill-report" if drill else "recovery-report", data)
-        ctx.say(f"{'Drill' if drill else 'Recovery'}: {data['outcome']}; key '{data['key_label']}', check value {data['kcv']}", "done")
+        ctx.say(
+            f"{'Drill' if drill else 'Recovery'}: {data['outcome']}; key '{data['key_label']}', "
+            f"check value {data['kcv']}",
+            "done",
+        )
         ctx.complete({"outcome": data["outcome"]})
 
 
@@ -838,12 +859,21 @@ class Destroy(StepHandler):
                 "what": "backup wrapping key",
                 "action": ("wiped in memory right after the split; it was never written anywhere"
                            if "split-and-print" in made_here else
-                           "wiped in memory right after the split, by the program run that made it; never written anywhere"),
+                           "wiped in memory right after the split, by the program run that made it; "
+                           "never written anywhere"),
             }))  # fmt: skip
             p = ctx.params
             if ctx.keys.persistent:
-                items.append(("kept", {"what": f"key '{p.key_label}'", "store": _store(ctx),
-                                       "action": "kept in the token: sensitive, extractable only wrapped"}))
+                items.append(
+                    (
+                        "kept",
+                        {
+                            "what": f"key '{p.key_label}'",
+                            "store": _store(ctx),
+                            "action": "kept in the token: sensitive, extractable only wrapped",
+                        },
+                    )
+                )
             else:
                 key = ctx.material.pop("key", None)
                 if key is not None:
@@ -851,7 +881,9 @@ class Destroy(StepHandler):
                     action = "wiped from memory; the backup on the cards is now its only copy"
                 else:
                     action = "gone with the program run that held it; the backup on the cards is its only copy"
-                items.append(("destroyed", {"what": f"key '{p.key_label}' in the software key store", "action": action}))
+                items.append(
+                    ("destroyed", {"what": f"key '{p.key_label}' in the software key store", "action": action})
+                )
             printer = ctx.ports.printer
             files = list(printer.printed_files())
             keep = ctx.step.card_files == "keep" or ctx.engine.keep_card_files
@@ -861,8 +893,12 @@ class Destroy(StepHandler):
                 items.append(("kept", {"what": "card PDF files", "files": names, "action": why}))
             else:
                 printer.shred(files)
-                items.append(("destroyed", {"what": "card PDF files", "files": names,
-                                            "action": "overwritten with zeros and deleted"}))
+                items.append(
+                    (
+                        "destroyed",
+                        {"what": "card PDF files", "files": names, "action": "overwritten with zeros and deleted"},
+                    )
+                )
         else:
             inputs = ctx.material.pop("inputs", None)
             if inputs is not None:
@@ -879,10 +915,13 @@ class Destroy(StepHandler):
                     ctx.backend.destroy(key)
                 left = ctx.backend.count_objects(label)
                 if left:
-                    raise CeremonyError(f"the drill copy '{label}' could not be removed ({left} object(s) left); delete it by hand")
+                    raise CeremonyError(
+                        f"the drill copy '{label}' could not be removed ({left} object(s) left); delete it by hand"
+                    )
                 items.append(("destroyed", {
                     "what": f"drill copy '{label}'",
-                    "action": ("deleted from " if key is not None else "gone (it was a session or in-memory object) from ") + _store(ctx),
+                    "action": ("deleted from " if key is not None
+                               else "gone (it was a session or in-memory object) from ") + _store(ctx),
                     "objects_left": left,
                 }))  # fmt: skip
             else:
@@ -890,7 +929,9 @@ class Destroy(StepHandler):
                     action = "kept: the recovered key" + ("" if facts["extractable"] else ", not extractable")
                 else:
                     action = "kept only until this program ends: the software key store is memory (a rehearsal)"
-                items.append(("kept", {"what": f"key '{facts['key_label']}'", "store": facts["store"], "action": action}))
+                items.append(
+                    ("kept", {"what": f"key '{facts['key_label']}'", "store": facts["store"], "action": action})
+                )
         for event, data in items:
             ctx.append(event, data)
         ctx.complete({"items": len(items)})
@@ -901,18 +942,33 @@ class Seal(StepHandler):
 
     def run(self, ctx: StepContext) -> None:
         count = len(ctx.engine.entries) + 2
-        ctx.say(f"The transcript will be sealed with entry {count}; read the count aloud and write it in the paper log.")
+        ctx.say(
+            f"The transcript will be sealed with entry {count}; read the count aloud and write it in the paper log."
+        )
         if ctx.step.confirm:
             ctx.confirm(ctx.step.id, ctx.step.confirm)
         ctx.append("sealing", {"entry_count": count})
-        ctx.engine.seal(ctx.step, ctx.present, {"remarks": f"{ctx.template.title}: all steps done", "entry_count": count})
+        ctx.engine.seal(
+            ctx.step, ctx.present, {"remarks": f"{ctx.template.title}: all steps done", "entry_count": count}
+        )
 
 
 HANDLERS: dict[str, StepHandler] = {
     h.kind: h
     for h in (
-        RollCall(), Preflight(), Confirm(), GenerateKey(), SplitAndPrint(), ScanBack(), HandOver(),
-        PresentCards(), Recover(), TestDecrypt(), Report(), Destroy(), Seal(),
+        RollCall(),
+        Preflight(),
+        Confirm(),
+        GenerateKey(),
+        SplitAndPrint(),
+        ScanBack(),
+        HandOver(),
+        PresentCards(),
+        Recover(),
+        TestDecrypt(),
+        Report(),
+        Destroy(),
+        Seal(),
     )  # fmt: skip
 }
 assert set(HANDLERS) == set(STEP_KINDS) == set(StepKind), "every step kind has a handler"

@@ -230,8 +230,7 @@ def resolve_template(name_or_path: str) -> Path:
         return path
     names = ", ".join(bundled_template_names()) or "none"
     raise TemplateError(
-        f"no such template: give the name of a bundled template ({names}) or the path of a "
-        "template file",
+        f"no such template: give the name of a bundled template ({names}) or the path of a template file",
         source=name_or_path,
     )
 
@@ -298,12 +297,14 @@ class _Validator:
                 hint = _closest(key, allowed)
                 raise self.fail(
                     (*path, key),
-                    f"unknown key '{key}' in {what}" + (f"; did you mean '{hint}'?" if hint else "")
+                    f"unknown key '{key}' in {what}"
+                    + (f"; did you mean '{hint}'?" if hint else "")
                     + f" (known: {', '.join(sorted(allowed))})",
                 )
 
-    def string(self, table: Mapping[str, Any], key: str, path: Path_, what: str, *, required: bool = True,
-               default: str = "") -> str:
+    def string(
+        self, table: Mapping[str, Any], key: str, path: Path_, what: str, *, required: bool = True, default: str = ""
+    ) -> str:
         if key not in table:
             if required:
                 raise self.fail(path, f"{what} needs '{key}'")
@@ -335,7 +336,7 @@ class _Validator:
         self.known(raw, _TOP_KEYS, (), "the template")
         fmt = raw.get("format")
         if fmt != FORMAT:
-            raise self.fail(("format",), f"the first line must be format = \"{FORMAT}\" (found {fmt!r})")
+            raise self.fail(("format",), f'the first line must be format = "{FORMAT}" (found {fmt!r})')
         head = self.table(raw.get("template"), ("template",), "[template]")
         self.known(head, _TEMPLATE_KEYS, ("template",), "[template]")
         name = self.name(head, "name", ("template",), "[template]")
@@ -372,7 +373,9 @@ class _Validator:
         label = self.label(table.get("key_label", d.key_label), (*path, "key_label"))
         algorithm = table.get("algorithm", d.algorithm)
         if algorithm not in ALGORITHMS:
-            raise self.fail((*path, "algorithm"), f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}")
+            raise self.fail(
+                (*path, "algorithm"), f"algorithm must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}"
+            )
         threshold = self.integer(table.get("threshold", d.threshold), (*path, "threshold"), "threshold", least=1)
         shares = self.integer(table.get("shares", d.shares), (*path, "shares"), "shares", least=1)
         if not threshold <= shares <= 255:
@@ -409,8 +412,9 @@ class _Validator:
             most = spec.get("max")
             if most is not None:
                 most = self.integer(most, (*path, "max"), f"roles.{name}.max", least=max(least, 1))
-            title = self.string(spec, "title", path, f"[roles.{name}]", required=False,
-                                default=name.replace("-", " ").capitalize())
+            title = self.string(
+                spec, "title", path, f"[roles.{name}]", required=False, default=name.replace("-", " ").capitalize()
+            )
             roles.append(Role(name, title, least, most, self.string(spec, "description", path, "", required=False)))
         if not roles:
             raise self.fail(("roles",), "[roles] must declare at least the ceremony administrator")
@@ -443,7 +447,10 @@ class _Validator:
             if step_id == "ceremony":
                 raise self.fail((*path, "id"), "the step id 'ceremony' is reserved for the transcript's own entries")
             if step_id in seen:
-                raise self.fail((*path, "id"), f"duplicate step id '{step_id}': step {seen[step_id] + 1} has it too; step ids must be unique")
+                raise self.fail(
+                    (*path, "id"),
+                    f"duplicate step id '{step_id}': step {seen[step_id] + 1} has it too; step ids must be unique",
+                )
             seen[step_id] = i
             step_kind = self.string(raw, "kind", path, what)
             if step_kind not in STEP_KINDS:
@@ -457,7 +464,9 @@ class _Validator:
             if kind not in STEP_KINDS[step_kind]:
                 raise self.fail((*path, "kind"), f"{what}: a '{step_kind}' step has no place in a {kind} ceremony")
             self.known(raw, _STEP_KEYS | _STEP_EXTRA_KEYS.get(step_kind, set()), path, what)
-            title = self.string(raw, "title", path, what, required=False, default=step_id.replace("-", " ").capitalize())
+            title = self.string(
+                raw, "title", path, what, required=False, default=step_id.replace("-", " ").capitalize()
+            )
             instructions = self.string(raw, "instructions", path, what, required=False)
             confirm = self.string(raw, "confirm", path, what, required=False) or None
             quorum = self.quorum(raw.get("quorum", {}), (*path, "quorum"), what, declared)
@@ -468,12 +477,16 @@ class _Validator:
             if step_kind == "destroy":
                 card_files = raw.get("card_files", "shred")
                 if card_files not in CARD_FILES:
-                    raise self.fail((*path, "card_files"), f"{what}: card_files must be 'shred' or 'keep', not {card_files!r}")
+                    raise self.fail(
+                        (*path, "card_files"), f"{what}: card_files must be 'shred' or 'keep', not {card_files!r}"
+                    )
             steps.append(Step(step_id, step_kind, title, quorum, instructions, confirm, checks, card_files))
         self.check_order(kind, steps)
         return tuple(steps)
 
-    def quorum(self, value: object, path: Path_, what: str, declared: Mapping[str, Role]) -> tuple[tuple[str, int], ...]:
+    def quorum(
+        self, value: object, path: Path_, what: str, declared: Mapping[str, Role]
+    ) -> tuple[tuple[str, int], ...]:
         table = self.table(value, path, f"the quorum of {what}")
         out = []
         for role, count in table.items():
@@ -491,7 +504,10 @@ class _Validator:
                 )
             role_spec = declared[role]
             if role_spec.max is not None and count > role_spec.max:
-                raise self.fail((*path, role), f"{what}: bad quorum for '{role}': {count} is more than roles.{role}.max ({role_spec.max})")
+                raise self.fail(
+                    (*path, role),
+                    f"{what}: bad quorum for '{role}': {count} is more than roles.{role}.max ({role_spec.max})",
+                )
             if count > role_spec.min:
                 raise self.fail(
                     (*path, role),
@@ -518,7 +534,10 @@ class _Validator:
         for unique in UNIQUE_KINDS:
             found = [s for s in steps if s.kind == unique]
             if len(found) > 1:
-                raise self.fail((*where[found[1].id], "kind"), f"a template has one '{unique}' step; step '{found[1].id}' is a second one")
+                raise self.fail(
+                    (*where[found[1].id], "kind"),
+                    f"a template has one '{unique}' step; step '{found[1].id}' is a second one",
+                )
         for required in REQUIRED_STEPS[kind]:
             if required not in kinds:
                 raise self.fail(("steps",), f"a {kind} template needs a '{required}' step")
@@ -529,7 +548,9 @@ class _Validator:
         for i, step in enumerate(steps):
             need = STEP_NEEDS.get(step.kind)
             if need and need not in kinds[:i]:
-                raise self.fail((*where[step.id], "kind"), f"step '{step.id}' ({step.kind}) must come after a '{need}' step")
+                raise self.fail(
+                    (*where[step.id], "kind"), f"step '{step.id}' ({step.kind}) must come after a '{need}' step"
+                )
             before = RIGHT_AFTER.get(step.kind)
             if before and kinds[i - 1] != before:
                 raise self.fail(
@@ -542,10 +563,14 @@ class _Validator:
     def check_roles(self, kind: str, roles: tuple[Role, ...], parameters: Any) -> None:
         names = {r.name: r for r in roles}
         if ADMINISTRATOR not in names or names[ADMINISTRATOR].min < 1:
-            raise self.fail(("roles",), f"[roles.{ADMINISTRATOR}] with min >= 1 is missing: every ceremony has an administrator")
+            raise self.fail(
+                ("roles",), f"[roles.{ADMINISTRATOR}] with min >= 1 is missing: every ceremony has an administrator"
+            )
         if kind == "key-generation":
             if CUSTODIAN not in names:
-                raise self.fail(("roles",), f"a key-generation template needs [roles.{CUSTODIAN}]: the cards go to custodians")
+                raise self.fail(
+                    ("roles",), f"a key-generation template needs [roles.{CUSTODIAN}]: the cards go to custodians"
+                )
             if names[CUSTODIAN].min < parameters.shares:
                 raise self.fail(
                     ("roles", CUSTODIAN, "min"),
@@ -575,7 +600,9 @@ class KeyLines:
     """
 
     _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-    _KEY = re.compile(r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|\'[^\']*\')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|\'[^\']*\'))*)\s*=\s*(.*)$')
+    _KEY = re.compile(
+        r'^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|\'[^\']*\')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|\'[^\']*\'))*)\s*=\s*(.*)$'
+    )
     _INLINE_KEY = re.compile(r'(?:^|[{,])\s*([A-Za-z0-9_-]+|"[^"]*")\s*=')
 
     def __init__(self, text: str) -> None:
