@@ -2,7 +2,7 @@
 
 The payload imitates the real share payload (its format belongs to the share format module):
 "KC1:" followed by 200 random bytes in base32 without "=" padding, about 324 characters,
-which gives a version 13 QR code at level Q (STACK.md §4).
+which gives a version 13 QR code at level Q in alphanumeric mode (docs/share-format.md §6).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def test_qr_matrix_is_a_borderless_level_q_symbol() -> None:
     matrix = qr_matrix(synthetic_payload())
     size = len(matrix)
     assert all(len(row) == size for row in matrix)
-    assert size == 17 + 4 * 13  # version 13 for a 200-byte share at level Q (STACK.md §4)
+    assert size == 17 + 4 * 13  # version 13 for a 200-byte share at level Q, alphanumeric mode
     # No quiet zone: the top-left finder pattern starts in the very first module.
     assert matrix[0][:7] == [True] * 7 and matrix[6][:7] == [True] * 7
     assert matrix[1][1:6] == [False] * 5
@@ -219,7 +219,7 @@ def test_qr_round_trip_for_any_alphanumeric_text(text: str) -> None:
     assert decode_qr(matrix_image(qr_matrix(text))) == [text]
 
 
-# --- layering (STYLE.md §1, §2) ---------------------------------------------------------------
+# --- layering (docs/architecture.md §2, §3) ----------------------------------------------------
 
 BOUNDARIES = {"qrcode": "cards/qr.py", "reportlab": "cards/pdf_render.py", "pyzbar": "cards/qrscan.py",
               "pypdfium2": "cards/raster.py"}

@@ -480,7 +480,7 @@ def render_png(pdf: Path, png: Path) -> None:
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png.with_suffix(""))],
                        check=True, timeout=60)
-    else:  # pragma: no cover - poppler-utils is part of the setup (STACK.md §0)
+    else:  # pragma: no cover - scripts/setup.sh installs poppler-utils
         from keyceremony.cards.raster import render_pdf
 
         render_pdf(pdf, dpi=150)[0].save(png)

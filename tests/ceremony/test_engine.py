@@ -229,7 +229,7 @@ FORBIDDEN = ("textual", "reportlab", "qrcode", "pkcs11", "pyzbar", "pypdfium2")
 
 
 def test_the_engine_is_headless():
-    """STYLE.md §1: importing the engine loads no UI, card, scan or HSM library."""
+    """docs/architecture.md §3: importing the engine loads no UI, card, scan or HSM library."""
     probe = (
         "import importlib, json, sys\n"
         f"for name in {HEADLESS!r}: importlib.import_module(name)\n"

@@ -57,7 +57,7 @@ def test_requirements_name_every_step_in_order_with_its_quorum():
 
 
 def test_the_checkout_folder_is_the_package_folder():
-    # Decision (docs/ceremony-guide.md §7.6): the templates live in the package, so an installed
+    # Decision (docs/ceremony-guide.md §5): the templates live in the package, so an installed
     # keyceremony has them; the checkout's top-level ceremony_templates/ is a symlink to it.
     top = REPO / "ceremony_templates"
     assert top.is_symlink() and top.resolve() == bundled_directory()

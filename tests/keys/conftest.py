@@ -1,4 +1,4 @@
-"""Real SoftHSM2 tokens in a private directory for the key back-end tests (STACK.md §1, §3).
+"""Real SoftHSM2 tokens in a private directory for the key back-end tests (docs/hsm.md, SoftHSM2).
 
 The ``softhsm`` fixture (session scope) writes its own ``softhsm2.conf`` under a temporary
 directory, points ``SOFTHSM2_CONF`` at it *before* the library is initialised, creates the

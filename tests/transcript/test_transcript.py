@@ -780,7 +780,7 @@ def test_cli_errors_are_keyceremony_errors():
 
 
 def test_the_transcript_modules_are_headless():
-    """STYLE.md §1: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
+    """docs/architecture.md §3: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
     probe = (
         "import sys, json\n"
         "import keyceremony.codec.canonical_json, keyceremony.transcript.signer, keyceremony.transcript.model\n"
