@@ -74,7 +74,7 @@ def perspective(image: Image.Image, corners: list[tuple[float, float]],
     src = [(0, 0), (w, 0), (w, h), (0, h)]
     dst = [(fx * w, fy * h) for fx, fy in corners]
     rows, rhs = [], []
-    for (x, y), (sx, sy) in zip(dst, src):  # output pixel (x, y) samples input (sx, sy)
+    for (x, y), (sx, sy) in zip(dst, src, strict=True):  # output pixel (x, y) samples input (sx, sy)
         rows.append([x, y, 1, 0, 0, 0, -sx * x, -sx * y])
         rhs.append(sx)
         rows.append([0, 0, 0, x, y, 1, -sy * x, -sy * y])

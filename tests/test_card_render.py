@@ -106,7 +106,7 @@ def test_card_pdf_is_one_page_of_the_chosen_paper(card_pdf: tuple[CardContent, b
     assert pdf.startswith(b"%PDF-")
     pages = render_pdf(pdf, dpi=72)
     assert len(pages) == 1
-    for pixels, points in zip(pages[0].size, PAGE_POINTS[card.paper]):
+    for pixels, points in zip(pages[0].size, PAGE_POINTS[card.paper], strict=True):
         assert abs(pixels - points) < 1  # 72 dpi: one pixel per point, rounded up
     assert pages[0].mode == "L"
 
@@ -184,7 +184,8 @@ def test_names_in_latin_greek_and_cyrillic_print_and_others_are_refused_by_name(
         pdf = render_card_pdf(make_card(custodian=name, key_label=f"KEK of {name}"))
         assert name in pdf_text(pdf)[0]
     assert unprintable("王伟") == "王" and unprintable("ok\tno") == "\t"
-    with pytest.raises(ValueError, match=r"custodian contains '王' \(U\+738B\), which DejaVu Sans and DejaVu Sans Mono cannot print"):
+    with pytest.raises(ValueError, match=r"custodian contains '王' \(U\+738B\), "
+                                         r"which DejaVu Sans and DejaVu Sans Mono cannot print"):
         render_card_pdf(make_card(custodian="王伟"))
 
 
@@ -205,7 +206,8 @@ def test_without_dejavu_the_standard_fonts_print_windows_1252_only(tmp_path) -> 
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "custodian contains 'ł' (U+0142), which the standard PDF fonts (Windows-1252 only; install fonts-dejavu-core" in done.stdout
+    assert ("custodian contains 'ł' (U+0142), which the standard PDF fonts "
+            "(Windows-1252 only; install fonts-dejavu-core") in done.stdout
 
 
 # --- property: any alphanumeric text survives QR encoding and zbar --------------------------

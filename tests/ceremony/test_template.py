@@ -139,7 +139,8 @@ def test_unknown_key_is_a_typo():
 
 
 def test_split_must_follow_key_generation_directly():
-    text = broken('[[steps]]\nid = "split-and-print"', '[[steps]]\nid = "note"\nkind = "confirm"\n\n[[steps]]\nid = "split-and-print"')
+    text = broken('[[steps]]\nid = "split-and-print"',
+                  '[[steps]]\nid = "note"\nkind = "confirm"\n\n[[steps]]\nid = "split-and-print"')
     err = error_of(text)
     assert err.line == line_of(text, 'kind = "split-and-print"') and "right after" in str(err)
 
