@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import subprocess
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ def header(plan: Plan) -> str:
         threads = str(worker_count())
     except ImportError:
         threads = "?"
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     line = (
         f"CPU: {cpu_model()} · cores: {os.cpu_count()} ({usable_cores()} usable, "
@@ -85,7 +86,7 @@ def reference_figures(plan: Plan) -> list[Figure]:
     figures = []
     for dtype in (np.uint8, np.uint64):
         x, y, z = a.view(dtype), b.view(dtype), out.view(dtype)
-        timing = best_of(lambda: np.bitwise_xor(x, y, out=z), plan.reference_reps, warmup=1)
+        timing = best_of(partial(np.bitwise_xor, x, y, out=z), plan.reference_reps, warmup=1)
         figures.append(
             Figure(
                 f"numpy XOR of two 64 MiB {np.dtype(dtype).name} arrays into a preallocated one",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
 import numpy as np
 
@@ -60,9 +61,9 @@ def throughput_figures(plan: Plan) -> list[Figure]:
             elif shamir.combine(shares, threshold=k) != secret:
                 problem = "checked combine of our split did not return the secret"
             timed = {} if problem else {
-                "split": best_of(lambda: shamir.split(secret, k, n), reps),
-                "combine": best_of(lambda: shamir.combine(subset), reps),
-                "checked": best_of(lambda: shamir.combine(shares, threshold=k), reps),
+                "split": best_of(partial(shamir.split, secret, k, n), reps),
+                "combine": best_of(partial(shamir.combine, subset), reps),
+                "checked": best_of(partial(shamir.combine, shares, threshold=k), reps),
             }
             del shares, subset
             by_operation["split"].append(_throughput(

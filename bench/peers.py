@@ -105,10 +105,10 @@ class MnemonicCore:
         self.name = f"shamir-mnemonic {_version('shamir-mnemonic')} raw core"
 
     def split(self, secret: bytes, k: int, n: int) -> list[Any]:
-        return self._core._split_secret(k, n, secret)
+        return self._core._split_secret(k, n, secret)  # noqa: SLF001 - the raw core has no public name
 
     def combine(self, shares: list[Any], k: int) -> bytes:
-        return self._core._recover_secret(k, shares)
+        return self._core._recover_secret(k, shares)  # noqa: SLF001 - the raw core has no public name
 
 
 class Ssss:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 SEED = b"keyceremony samples v1"
 CREATED = 1_795_000_000  # 2026-11-18 UTC
-SECRET_HEX = "sample: a throwaway 32-byte key!".encode().hex()  # never a real key
+SECRET_HEX = b"sample: a throwaway 32-byte key!".hex()  # never a real key
 
 
 def seeded_randbytes(seed: bytes):
@@ -35,10 +35,10 @@ def seeded_randbytes(seed: bytes):
 
 
 def make(out: Path) -> list[Path]:
-    from keyceremony.cards.share_cards import render_card
     from keyceremony.cards.raster import render_pdf
-    from keyceremony.shares.text import to_text
+    from keyceremony.cards.share_cards import render_card
     from keyceremony.shares.shareset import create_share_set
+    from keyceremony.shares.text import to_text
 
     out.mkdir(parents=True, exist_ok=True)
     secret = bytes.fromhex(SECRET_HEX)

@@ -2,7 +2,7 @@
 
 The payload imitates the real share payload (its format belongs to the share format module):
 "KC1:" followed by 200 random bytes in base32 without "=" padding, about 324 characters,
-which gives a version 13 QR code at level Q (STACK.md §4).
+which gives a version 13 QR code at level Q in alphanumeric mode (docs/share-format.md §6).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def perspective(image: Image.Image, corners: list[tuple[float, float]],
     src = [(0, 0), (w, 0), (w, h), (0, h)]
     dst = [(fx * w, fy * h) for fx, fy in corners]
     rows, rhs = [], []
-    for (x, y), (sx, sy) in zip(dst, src):  # output pixel (x, y) samples input (sx, sy)
+    for (x, y), (sx, sy) in zip(dst, src, strict=True):  # output pixel (x, y) samples input (sx, sy)
         rows.append([x, y, 1, 0, 0, 0, -sx * x, -sx * y])
         rhs.append(sx)
         rows.append([0, 0, 0, x, y, 1, -sy * x, -sy * y])

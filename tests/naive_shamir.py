@@ -17,7 +17,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 POLY = 0x11B  # x^8 + x^4 + x^3 + x + 1
@@ -48,7 +48,7 @@ def gf_pow(a: int, e: int) -> int:
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def gf_inv(a: int) -> int:
     """The b with a * b = 1, by trying all 255 candidates."""
     if a == 0:
@@ -211,7 +211,7 @@ def make_decode_vector(
     stream = counter_bytes(name)((threshold - 1) * len(secret))
     shares = split_with_coefficients(secret, xs, coefficient_rows(stream, threshold, len(secret), len(secret)))
     given = []
-    for x, share in zip(xs, shares):
+    for x, share in zip(xs, shares, strict=True):
         if x in corrupt:
             positions = range(len(secret)) if corrupt[x] == "all" else corrupt[x]
             share = _corrupt(share, f"{name}/{x}", positions)

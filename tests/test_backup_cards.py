@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from keyceremony.recipes.backup import Backup, generate_and_back_up, write_backup
-from keyceremony.keys.backup_package import format_kcv
 from keyceremony.cards.pdf_render import render_card_pdf
-from keyceremony.cards.share_cards import CardReadbackError, card_content, render_card, verify_card_pdf
-from keyceremony.errors import PackageFormatError
-from keyceremony.keys.model import KeyAlgorithm
-from keyceremony.keys.soft import SoftBackend
 from keyceremony.cards.qrscan import decode_qr
 from keyceremony.cards.raster import render_pdf
+from keyceremony.cards.share_cards import CardReadbackError, card_content, render_card, verify_card_pdf
+from keyceremony.errors import PackageFormatError
+from keyceremony.keys.backup_package import format_kcv
+from keyceremony.keys.model import KeyAlgorithm
+from keyceremony.keys.soft import SoftBackend
+from keyceremony.recipes.backup import Backup, generate_and_back_up, write_backup
 from keyceremony.recipes.sources import read_payloads, read_shares
 
 

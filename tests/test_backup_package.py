@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from keyceremony.errors import PackageFormatError, PackageMismatch, PackageSignatureError
 from keyceremony.keys.backup_package import (
     HEADER,
     SIGNATURE_CONTEXT,
@@ -22,7 +23,6 @@ from keyceremony.keys.backup_package import (
     is_package_bytes,
     is_package_qr_text,
 )
-from keyceremony.errors import PackageFormatError, PackageMismatch, PackageSignatureError
 from keyceremony.keys.model import KeyAlgorithm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,8 +43,8 @@ def seeded(seed: bytes):
 
 def make_example(algorithm: KeyAlgorithm = KeyAlgorithm.AES256, label: str = "payments-kek"):
     """The spec's example: a deterministic software backup (throwaway key, fixed seed and time)."""
-    from keyceremony.recipes.backup import make_backup
     from keyceremony.keys.soft import SoftBackend
+    from keyceremony.recipes.backup import make_backup
 
     rand = seeded(f"keyceremony backup package example v1|{algorithm.value}|{label}".encode())
     with SoftBackend(random_bytes=rand) as soft:

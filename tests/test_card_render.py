@@ -92,7 +92,7 @@ def test_qr_matrix_is_a_borderless_level_q_symbol() -> None:
     matrix = qr_matrix(synthetic_payload())
     size = len(matrix)
     assert all(len(row) == size for row in matrix)
-    assert size == 17 + 4 * 13  # version 13 for a 200-byte share at level Q (STACK.md §4)
+    assert size == 17 + 4 * 13  # version 13 for a 200-byte share at level Q, alphanumeric mode
     # No quiet zone: the top-left finder pattern starts in the very first module.
     assert matrix[0][:7] == [True] * 7 and matrix[6][:7] == [True] * 7
     assert matrix[1][1:6] == [False] * 5
@@ -106,7 +106,7 @@ def test_card_pdf_is_one_page_of_the_chosen_paper(card_pdf: tuple[CardContent, b
     assert pdf.startswith(b"%PDF-")
     pages = render_pdf(pdf, dpi=72)
     assert len(pages) == 1
-    for pixels, points in zip(pages[0].size, PAGE_POINTS[card.paper]):
+    for pixels, points in zip(pages[0].size, PAGE_POINTS[card.paper], strict=True):
         assert abs(pixels - points) < 1  # 72 dpi: one pixel per point, rounded up
     assert pages[0].mode == "L"
 
@@ -184,7 +184,8 @@ def test_names_in_latin_greek_and_cyrillic_print_and_others_are_refused_by_name(
         pdf = render_card_pdf(make_card(custodian=name, key_label=f"KEK of {name}"))
         assert name in pdf_text(pdf)[0]
     assert unprintable("王伟") == "王" and unprintable("ok\tno") == "\t"
-    with pytest.raises(ValueError, match=r"custodian contains '王' \(U\+738B\), which DejaVu Sans and DejaVu Sans Mono cannot print"):
+    with pytest.raises(ValueError, match=r"custodian contains '王' \(U\+738B\), "
+                                         r"which DejaVu Sans and DejaVu Sans Mono cannot print"):
         render_card_pdf(make_card(custodian="王伟"))
 
 
@@ -205,7 +206,8 @@ def test_without_dejavu_the_standard_fonts_print_windows_1252_only(tmp_path) -> 
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "custodian contains 'ł' (U+0142), which the standard PDF fonts (Windows-1252 only; install fonts-dejavu-core" in done.stdout
+    assert ("custodian contains 'ł' (U+0142), which the standard PDF fonts "
+            "(Windows-1252 only; install fonts-dejavu-core") in done.stdout
 
 
 # --- property: any alphanumeric text survives QR encoding and zbar --------------------------
@@ -219,7 +221,7 @@ def test_qr_round_trip_for_any_alphanumeric_text(text: str) -> None:
     assert decode_qr(matrix_image(qr_matrix(text))) == [text]
 
 
-# --- layering (STYLE.md §1, §2) ---------------------------------------------------------------
+# --- layering (docs/architecture.md §2, §3) ----------------------------------------------------
 
 BOUNDARIES = {"qrcode": "cards/qr.py", "reportlab": "cards/pdf_render.py", "pyzbar": "cards/qrscan.py",
               "pypdfium2": "cards/raster.py"}

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from keyceremony.codec.pgp_words import to_words
-from keyceremony.shares.text import from_text, to_text
 from keyceremony.shares.shareset import format_fingerprint, format_set_id
+from keyceremony.shares.text import from_text, to_text
 
 KEYCEREMONY = [sys.executable, "-m", "keyceremony"]
 SECRET = bytes.fromhex("c0ffee00" + "11" * 12 + "5a" * 16)  # 32 bytes
@@ -256,7 +256,9 @@ def bad_case(name: str, ceremony: Ceremony, other: Ceremony, work: Path) -> tupl
         return [s1, s2, "shares-dir"], ["shares-dir: is a folder"]
     if name == "binary junk":
         (work / "junk.txt").write_bytes(b"\x00\xff\xfe" * 50)
-        return [s1, s2, "junk.txt"], [("junk.txt: this file is not text", "junk.txt, line 1: the first line should read")]
+        return [s1, s2, "junk.txt"], [
+            ("junk.txt: this file is not text", "junk.txt, line 1: the first line should read")
+        ]
     if name == "empty file":
         (work / "empty.txt").write_bytes(b"")
         return [s1, s2, "empty.txt"], ["empty.txt: the file is empty"]
@@ -480,7 +482,7 @@ def render_png(pdf: Path, png: Path) -> None:
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(png.with_suffix(""))],
                        check=True, timeout=60)
-    else:  # pragma: no cover - poppler-utils is part of the setup (STACK.md §0)
+    else:  # pragma: no cover - scripts/setup.sh installs poppler-utils
         from keyceremony.cards.raster import render_pdf
 
         render_pdf(pdf, dpi=150)[0].save(png)
@@ -611,7 +613,8 @@ def test_verify_share_takes_the_fingerprint_as_hex_or_words_and_refuses_a_malfor
 
     [(_, payload)] = read_shares(str(card))
     words = " ".join(to_words(payload.fingerprint()))
-    assert "matches the fingerprint given" in ok(run("verify-share", card, "--fingerprint", words, cwd=cards.folder)).stdout.decode()
+    checked = ok(run("verify-share", card, "--fingerprint", words, cwd=cards.folder))
+    assert "matches the fingerprint given" in checked.stdout.decode()
     assert "matches the fingerprint given" in ok(run("verify-share", card, "--fingerprint", cards.fingerprint,
                                                      cwd=cards.folder)).stdout.decode()
     result = run("verify-share", card, "--fingerprint", "00 11", cwd=cards.folder)

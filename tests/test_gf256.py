@@ -112,7 +112,7 @@ def test_lagrange_coefficients_interpolate_every_polynomial_of_low_degree(xs, at
     lagrange = gf256.lagrange_coefficients(xs, at)
     assert len(lagrange) == len(xs)
     total = 0
-    for c, x in zip(lagrange, xs):
+    for c, x in zip(lagrange, xs, strict=True):
         total ^= naive.gf_mul(c, naive.eval_poly(coefs, x))
     assert total == naive.eval_poly(coefs, at)
     if at in xs:  # interpolating at a known point picks that point alone
@@ -168,7 +168,7 @@ def naive_linear_map(table: np.ndarray, matrix: Matrix, inputs: list[np.ndarray]
     outs = []
     for row in matrix:
         acc = np.zeros_like(inputs[0])
-        for c, src in zip(row, inputs):
+        for c, src in zip(row, inputs, strict=True):
             acc ^= naive_times(table, c, src)
         outs.append(acc)
     return outs
@@ -210,7 +210,7 @@ def run_blocks(matrix: Matrix, inputs_u8: list[np.ndarray]) -> tuple[list[np.nda
         gf256.linear_map_blocks(matrix, inputs, outputs, scratch)
     finally:
         gf256.xtime_inplace = original
-    for before, after in zip(inputs_u8, inputs):
+    for before, after in zip(inputs_u8, inputs, strict=True):
         assert (after.view(np.uint8) == before).all(), "inputs were modified"
     return [o.view(np.uint8) for o in outputs], calls[0]
 
@@ -221,7 +221,7 @@ def test_linear_map_blocks_matches_naive(naive_table, matrix, words, seed):
     rng = np.random.default_rng(seed)
     inputs = [rng.integers(0, 256, size=8 * words, dtype=np.uint8) for _ in matrix[0]]
     outputs, xtimes = run_blocks(matrix, inputs)
-    for got, want in zip(outputs, naive_linear_map(naive_table, matrix, inputs)):
+    for got, want in zip(outputs, naive_linear_map(naive_table, matrix, inputs), strict=True):
         assert (got == want).all()
     assert xtimes == min(horner_cost(matrix), powers_cost(matrix))
 
@@ -248,7 +248,7 @@ def test_linear_map_blocks_both_schedules(naive_table, matrix, schedule):
     inputs = [rng.integers(0, 256, size=8 * 257, dtype=np.uint8) for _ in matrix[0]]
     inputs[0][:256] = np.arange(256)  # every byte value goes through
     outputs, xtimes = run_blocks(matrix, inputs)
-    for got, want in zip(outputs, naive_linear_map(naive_table, matrix, inputs)):
+    for got, want in zip(outputs, naive_linear_map(naive_table, matrix, inputs), strict=True):
         assert (got == want).all()
     assert xtimes == min(horner_cost(matrix), powers_cost(matrix))
 
@@ -261,7 +261,7 @@ def test_linear_map_ints_matches_naive(naive_table, matrix, nbytes, seed):
     ints = [int.from_bytes(x.tobytes(), "big") for x in inputs]
     got = gf256.linear_map_ints(matrix, ints, nbytes)
     assert len(got) == len(matrix)
-    for value, want in zip(got, naive_linear_map(naive_table, matrix, inputs)):
+    for value, want in zip(got, naive_linear_map(naive_table, matrix, inputs), strict=True):
         assert 0 <= value < 1 << (8 * nbytes)
         assert value.to_bytes(nbytes, "big") == want.tobytes()
 
@@ -273,7 +273,7 @@ def test_linear_map_ints_every_byte_value_at_both_ends(naive_table):
     b = np.arange(255, -1, -1, dtype=np.uint8)
     ints = [int.from_bytes(a.tobytes(), "big"), int.from_bytes(b.tobytes(), "big")]
     got = gf256.linear_map_ints(matrix, ints, 256)
-    for value, want in zip(got, naive_linear_map(naive_table, matrix, [a, b])):
+    for value, want in zip(got, naive_linear_map(naive_table, matrix, [a, b]), strict=True):
         assert value.to_bytes(256, "big") == want.tobytes()
 
 
@@ -284,7 +284,7 @@ def naive_mat_vec(matrix: list[list[int]], v: list[int]) -> list[int]:
     out = []
     for row in matrix:
         acc = 0
-        for a, b in zip(row, v):
+        for a, b in zip(row, v, strict=True):
             acc ^= naive.gf_mul(a, b)
         out.append(acc)
     return out

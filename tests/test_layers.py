@@ -1,4 +1,4 @@
-"""Layers point one way (STYLE.md §1, §2): the headless modules never load UI or I/O libraries.
+"""Layers point one way (docs/architecture.md §2, §3): the headless modules never load UI or I/O libraries.
 
 Each module is imported in a fresh interpreter, so nothing another test imported can hide or cause
 a violation. The command line's ``--help`` is checked with ``python -X importtime``, which lists
@@ -67,7 +67,7 @@ HEADLESS = [
     if m not in BOUNDARY_MODULES and not m.startswith("keyceremony.tui.") and m != "keyceremony.__main__"
 ]
 
-# STYLE.md §2: exactly one module talks to each outside boundary.
+# docs/architecture.md §3: exactly one module talks to each outside boundary.
 BOUNDARY_LIBRARIES = ("pkcs11", "qrcode", "reportlab", "pyzbar", "pypdfium2")
 
 _PROBE = """

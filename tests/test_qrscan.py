@@ -13,10 +13,10 @@ from pyzbar.pyzbar import decode as plain_zbar
 
 from card_samples import make_card, perspective
 from keyceremony.cards.pdf_render import render_card_pdf
-from keyceremony.errors import ScanError
 from keyceremony.cards.qrscan import decode_qr
 from keyceremony.cards.raster import render_pdf
 from keyceremony.cards.scan_sources import read_qr_texts
+from keyceremony.errors import ScanError
 
 VECTORS = Path(__file__).parent / "vectors"
 

@@ -28,9 +28,9 @@ from shamir_mnemonic import shamir as slip39
 import naive_shamir as naive
 from keyceremony.core import coefficients, shamir
 from keyceremony.core.coefficients import CoefficientStream
-from keyceremony.errors import DuplicateShare, InconsistentShares, ShareSetError, ThresholdNotMet
 from keyceremony.core.parallel import BLOCK
 from keyceremony.core.shamir import Share, combine, combine_many, decode, interpolate, split, split_many
+from keyceremony.errors import DuplicateShare, InconsistentShares, ShareSetError, ThresholdNotMet
 
 VECTORS = Path(__file__).parent / "vectors" / "core"
 SHORT_MAX = 512  # shamir._INT_PATH_MAX: above it, the numpy engine and the strided layout
@@ -164,7 +164,7 @@ def test_multi_block_round_trip_and_known_answer(length, k, n, monkeypatch):
     stride = stride_for(length)
     stream = aes_ctr_keystream(key, (k - 1) * stride)
     expected = naive_shares_fast(secret, range(1, n + 1), naive.coefficient_rows(stream, k, length, stride))
-    for share, want in zip(shares, expected):
+    for share, want in zip(shares, expected, strict=True):
         assert share.y == want
     # the result does not depend on how the blocks were scheduled
     monkeypatch.setenv("KEYCEREMONY_THREADS", "1")
@@ -365,14 +365,14 @@ def test_stored_vectors(name, vector):
         # the stored file is what the naive reference produces today
         case = next(c for c in naive.VECTOR_CASES if c[0] == name)
         assert naive.make_vector(*case) == vector
-        for subset in itertools.combinations(zip(xs, shares_given), k):
+        for subset in itertools.combinations(zip(xs, shares_given, strict=True), k):
             assert naive.combine(list(subset)) == secret
             assert combine([Share(x, y) for x, y in subset], threshold=k) == secret
         return
     assert vector["kind"] == "decode"
     case = next(c for c in naive.DECODE_CASES if c[0] == name)
     assert naive.make_decode_vector(*case) == vector
-    given_shares = [Share(x, y) for x, y in zip(xs, shares_given)]
+    given_shares = [Share(x, y) for x, y in zip(xs, shares_given, strict=True)]
     expected = vector["expected"]
     if "error" in expected:
         assert expected["error"] == "InconsistentShares"

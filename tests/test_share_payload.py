@@ -2,7 +2,7 @@
 
 Round trips are property-tested; the encoder is cross-checked against an independent one written
 here from the layout in the module docstring; every non-canonical encoding we can think of is
-rejected with a ShareFormatError (STYLE.md §5: decoders MUST reject non-canonical encodings).
+rejected with a ShareFormatError (docs/share-format.md §2: decoders MUST reject them).
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from keyceremony.shares import text as share_text
 from keyceremony.errors import ShareFormatError
-from keyceremony.shares.payload import SharePayload
 from keyceremony.recipes.sources import read_shares
+from keyceremony.shares import text as share_text
+from keyceremony.shares.payload import SharePayload
 from keyceremony.shares.text import (
     CHARS_PER_LINE,
     HEADER,
@@ -117,7 +117,7 @@ def test_vectorized_checks_match_scalar(rows, top, seed):
     numbers = np.array([rnd.randrange(0, top + 1) for _ in range(rows)], dtype=np.uint32)
     values = np.array([[rnd.randrange(32) for _ in range(CHARS_PER_LINE)] for _ in range(rows)], dtype=np.uint8)
     checks = share_text._check_text(share_text._checks(numbers, values))
-    for n, row, check in zip(numbers, values, checks):
+    for n, row, check in zip(numbers, values, checks, strict=True):
         chars = "".join(ALPHABET[v] for v in row)
         assert check.tobytes().decode() == line_check(int(n), chars)
 
@@ -165,7 +165,7 @@ def test_lines_written_in_pieces_are_the_lines_written_whole(data, piece_lines):
 def test_values_maps_the_alphabet_and_nothing_else():
     codes = np.arange(256, dtype=np.uint8)
     values = share_text._values(codes)
-    for code, value in zip(range(256), values):
+    for code, value in zip(range(256), values, strict=True):
         ch = chr(code)
         assert value == (ALPHABET.index(ch) if ch in ALPHABET else 255), ch
 
@@ -443,7 +443,9 @@ LENIENT = {
     "look-alikes 0/O 1/I 8/B 9/G": lookalike,
     "extra spaces": lambda line: "   " + line.replace(" ", "   ") + "   ",
     "tabs": lambda line: line.replace("  ", "\t"),
-    "no groups": lambda line: line.split("  ")[0] + "  " + line.split("  ")[1].replace(" ", "") + " " + line.split("  ")[2],
+    "no groups": lambda line: (
+        line.split("  ")[0] + "  " + line.split("  ")[1].replace(" ", "") + " " + line.split("  ")[2]
+    ),
     "number without zero": lambda line: line.lstrip("0"),
     "number with a dot": lambda line: line.replace("  ", ".  ", 1),
     "number with a colon": lambda line: line.replace("  ", ": ", 1),

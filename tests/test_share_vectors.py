@@ -25,8 +25,8 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
-from keyceremony.shares.text import from_qr_text, from_text
 from keyceremony.shares.shareset import recover_secret
+from keyceremony.shares.text import from_qr_text, from_text
 
 VECTORS = Path(__file__).parent / "vectors" / "shares"
 GENERATOR = Path(__file__).parent / "vectors" / "make_share_vectors.py"
@@ -47,11 +47,17 @@ OUTCOMES: dict[str, Outcome] = {
     "too_few": Outcome("recover", ThresholdNotMet, "fewer genuine shares than the threshold, none set aside"),
     "duplicate": Outcome("recover", ThresholdNotMet, "a share given twice was set aside, leaving too few"),
     "foreign_set": Outcome("recover", ThresholdNotMet, "a share of another set was set aside, leaving too few"),
-    "bad_signature": Outcome("recover", ShareSignatureError, "a share whose signature fails (raised, or set aside leaving too few)"),
-    "inconsistent": Outcome("recover", InconsistentShares, "genuine-looking shares disagree and the wrong ones cannot be found"),
+    "bad_signature": Outcome(
+        "recover", ShareSignatureError, "a share whose signature fails (raised, or set aside leaving too few)"
+    ),
+    "inconsistent": Outcome(
+        "recover", InconsistentShares, "genuine-looking shares disagree and the wrong ones cannot be found"
+    ),
     "typo": Outcome("parse", ShareFormatError, "a data line (or QR text) was mistyped or misread"),
     "truncated": Outcome("parse", ShareFormatError, "the share ends before its payload does"),
-    "unknown_version": Outcome("parse", ShareFormatError, "a share text or payload version this keyceremony does not read"),
+    "unknown_version": Outcome(
+        "parse", ShareFormatError, "a share text or payload version this keyceremony does not read"
+    ),
     "not_a_share": Outcome("parse", ShareFormatError, "the input is not a keyceremony share at all"),
 }
 
@@ -119,7 +125,8 @@ def classify(stage: str, err: KeyCeremonyError) -> str:
     if isinstance(err, ShareFormatError):
         if "is not supported" in message:
             return "unknown_version"
-        if any(m in message for m in ("not a keyceremony share", "does not hold a keyceremony share", "the file is empty")):
+        if any(m in message
+               for m in ("not a keyceremony share", "does not hold a keyceremony share", "the file is empty")):
             return "not_a_share"
         if any(m in message for m in ("truncated", "cut short", "no data lines")):
             return "truncated"

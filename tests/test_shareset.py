@@ -243,7 +243,8 @@ def test_each_reason_for_setting_a_share_aside_is_also_a_typed_error():
         ("share-4.txt", replace(SHARES[3], y=flip(SHARES[3].y)))]
     with pytest.raises(ThresholdNotMet) as info:
         recover_secret(items)
-    assert sorted(type(c).__name__ for c in info.value.causes) == ["DuplicateShare", "ForeignShare", "ShareSignatureError"]
+    causes = sorted(type(c).__name__ for c in info.value.causes)
+    assert causes == ["DuplicateShare", "ForeignShare", "ShareSignatureError"]
     recovery = recover_secret(items + named(SHARES[1:3]))
     assert {r.source: type(r.error) for r in recovery.rejected} == {
         "again.txt": DuplicateShare, "other-1.txt": ForeignShare, "share-4.txt": ShareSignatureError}

@@ -151,7 +151,7 @@ def _backup_demo(out: Path) -> None:
         conf = hsm_dir / "softhsm2.conf"
         conf.write_text(f"directories.tokendir = {hsm_dir / 'tokens'}\nobjectstore.backend = file\n"
                         "log.level = ERROR\nslots.removable = false\n")
-        os.environ["SOFTHSM2_CONF"] = str(conf)  # before the module is loaded (STACK.md §1)
+        os.environ["SOFTHSM2_CONF"] = str(conf)  # before the library loads: read at C_Initialize (docs/hsm.md)
         pin = secrets.token_hex(4)
         for token in ("demo-root", "demo-recovery"):
             subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", token, "--so-pin",

@@ -1,4 +1,4 @@
-"""One hierarchy of errors for everything a person can get wrong (STYLE.md §4).
+"""One hierarchy of errors for everything a person can get wrong (docs/architecture.md §1).
 
 Every message says which card or file, what is wrong and what to do next. Messages never contain
 secret material. ``ValueError`` is kept for programming mistakes (misuse of the API); these
@@ -272,7 +272,7 @@ class CeremonyFileError(LocatedError):
 
 
 class TemplateError(CeremonyFileError):
-    """A ceremony template (TOML) is malformed or inconsistent (docs/ceremony-guide.md §7)."""
+    """A ceremony template (TOML) is malformed or inconsistent (docs/ceremony-guide.md §8)."""
 
 
 class AnswersError(CeremonyFileError):

@@ -23,7 +23,10 @@ def test_a_bad_template_is_reported_with_its_line(tmp_path):
     line = next(n for n, s in enumerate(bad.read_text().splitlines(), 1) if 'kind = "handover"' in s)
     result = run_cli("run", str(bad), "--answers", str(EXAMPLES / "key-generation.toml"), "--out", str(tmp_path / "o"))
     assert result.returncode == 1
-    assert f"bad.toml, line {line}: step 'hand-over' has the unknown kind 'handover'; did you mean 'hand-over'?" in result.stderr
+    assert (
+        f"bad.toml, line {line}: step 'hand-over' has the unknown kind 'handover'; did you mean 'hand-over'?"
+        in result.stderr
+    )
     assert not (tmp_path / "o").exists()
     result = run_cli("run", "no-such-template", "--answers", "x.toml", "--out", str(tmp_path / "o"))
     assert result.returncode == 1 and "dr-drill, key-generation, recovery" in result.stderr
@@ -33,7 +36,9 @@ def test_running_a_sealed_ceremony_again_only_reports(tmp_path, keygen):
     out = tmp_path / "copy"
     shutil.copytree(keygen.out, out)
     before = (out / "transcript.jsonl").read_bytes()
-    result = run_cli("run", "key-generation", "--answers", str(EXAMPLES / "key-generation.toml"), "--out", str(out), "--quiet")
+    result = run_cli(
+        "run", "key-generation", "--answers", str(EXAMPLES / "key-generation.toml"), "--out", str(out), "--quiet"
+    )
     assert result.returncode == 0, result.stderr
     assert "intact and sealed" in result.stdout and (out / "transcript.jsonl").read_bytes() == before
 

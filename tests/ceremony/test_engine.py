@@ -13,8 +13,8 @@ from ceremony_helpers import EXAMPLES, TEST_KEY, RecordingPrompter, assert_no_se
 
 from keyceremony.ceremony.adapters import SoftKeys
 from keyceremony.ceremony.template import load_template
-from keyceremony.errors import AnswersError, CeremonyError, QuorumNotMet
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
+from keyceremony.errors import AnswersError, CeremonyError, QuorumNotMet
 from keyceremony.transcript import verify_transcript
 
 
@@ -71,7 +71,8 @@ def test_dr_drill_from_a_pdf_a_photo_and_a_share_file(tmp_path, keygen, monkeypa
     contents = read_payloads(str(keygen.cards / "card-5.pdf"))
     (tmp_path / "share-5.txt").write_text(to_text(contents.shares[0][1]) + "\n" + contents.packages[0][1].to_text())
     answers = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
-    answers = answers.replace("${KEYGEN_DIR}/cards/card-3.pdf", "card-3.png").replace("${KEYGEN_DIR}/cards/card-5.pdf", "share-5.txt")
+    answers = answers.replace("${KEYGEN_DIR}/cards/card-3.pdf", "card-3.png")
+    answers = answers.replace("${KEYGEN_DIR}/cards/card-5.pdf", "share-5.txt")
     (tmp_path / "answers.toml").write_text(answers, encoding="utf-8")
     monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
     out = tmp_path / "drill"
@@ -131,8 +132,8 @@ def test_scan_back_of_a_card_whose_package_code_does_not_read_stops_the_hand_ove
     from PIL import ImageDraw
     from pyzbar.pyzbar import decode as zbar
 
-    from keyceremony.keys.backup_package import is_package_qr_text
     from keyceremony.cards.raster import render_pdf
+    from keyceremony.keys.backup_package import is_package_qr_text
 
     class SmudgedPhotographer(RecordingPrompter):
         def scan_back(self, request):  # type: ignore[no-untyped-def]
@@ -159,7 +160,8 @@ def test_scan_back_of_a_card_whose_package_code_does_not_read_stops_the_hand_ove
 def test_missing_quorum_stops_before_the_step_and_the_ceremony_resumes(tmp_path):
     text = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
     answers = tmp_path / "answers.toml"
-    answers.write_text(text.replace('absent = ["Farah Haddad"]', 'absent = ["Farah Haddad", "Jürgen Weiß"]'), encoding="utf-8")
+    answers.write_text(text.replace('absent = ["Farah Haddad"]', 'absent = ["Farah Haddad", "Jürgen Weiß"]'),
+                       encoding="utf-8")
     out = tmp_path / "keygen"
     engine = make_engine("key-generation", answers, out).start()
     engine.step()
@@ -229,7 +231,7 @@ FORBIDDEN = ("textual", "reportlab", "qrcode", "pkcs11", "pyzbar", "pypdfium2")
 
 
 def test_the_engine_is_headless():
-    """STYLE.md §1: importing the engine loads no UI, card, scan or HSM library."""
+    """docs/architecture.md §3: importing the engine loads no UI, card, scan or HSM library."""
     probe = (
         "import importlib, json, sys\n"
         f"for name in {HEADLESS!r}: importlib.import_module(name)\n"

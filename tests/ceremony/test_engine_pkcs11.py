@@ -14,8 +14,8 @@ from ceremony_helpers import EXAMPLES, MODULE, USER_PIN, make_engine
 from keyceremony.ceremony.adapters import Pkcs11Keys
 from keyceremony.ceremony.template import bundled_directory
 from keyceremony.keys.pkcs11_backend import CEREMONY_KEY_LABEL_PREFIX, Pkcs11Signer, ceremony_key_label
-from keyceremony.transcript.signer import key_fingerprint, signature_verifies
 from keyceremony.transcript import verify_transcript
+from keyceremony.transcript.signer import key_fingerprint, signature_verifies
 
 
 def labels_in(softhsm, token: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -79,7 +79,8 @@ def test_dr_drill_in_a_scratch_token_leaves_nothing(softhsm, hsm_keygen, tmp_pat
     monkeypatch.setenv("KEYGEN_DIR", str(keygen_out))
     before = labels_in(softhsm, "recovery")
     out = tmp_path / "drill"
-    result = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", out, keys=Pkcs11Keys(MODULE, "recovery", USER_PIN)).run()
+    keys = Pkcs11Keys(MODULE, "recovery", USER_PIN)
+    result = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", out, keys=keys).run()
     report = next(e.data for e in result.verified.entries if e.event == "drill-report")
     kcv = next(e.data["kcv"] for e in keygen_result.verified.entries if e.event == "key-generated")
     assert report["outcome"] == "PASSED" and report["kcv"] == kcv and report["key_label"] == label
@@ -103,7 +104,8 @@ def test_a_crash_keeps_the_token_key_and_the_ceremony_key(softhsm, tmp_path):
     resumed = next(e for e in result.verified.entries if e.event == "resumed")
     assert resumed.data["key_changed"] is False and resumed.fingerprint == result.fingerprint
     assert not result.later_fingerprints
-    assert [e.event for e in result.verified.entries if e.step == "generate-key"] == ["generating", "key-generated", "completed"]
+    events = [e.event for e in result.verified.entries if e.step == "generate-key"]
+    assert events == ["generating", "key-generated", "completed"]
     verify_transcript(out / "transcript.jsonl", expected_fingerprint=key_fingerprint(resumed.key))
 
 
@@ -133,7 +135,8 @@ def test_a_key_made_just_before_a_crash_is_discarded(softhsm, tmp_path):
     first.backend.generate(label, KeyAlgorithm.AES256)  # what the token did before the "crash"
     first.writer.close()
     first.backend.close()
-    result = make_engine(template, EXAMPLES / "key-generation.toml", out, keys=Pkcs11Keys(MODULE, "root", USER_PIN)).run()
+    keys = Pkcs11Keys(MODULE, "root", USER_PIN)
+    result = make_engine(template, EXAMPLES / "key-generation.toml", out, keys=keys).run()
     events = [e.event for e in result.verified.entries if e.step == "generate-key"]
     assert events == ["generating", "restarted", "discarded", "generating", "key-generated", "completed"]
 
@@ -148,7 +151,8 @@ def test_recovery_ceremony_into_a_token_keeps_a_non_extractable_key(softhsm, hsm
     label, keygen_out, keygen_result = hsm_keygen
     monkeypatch.setenv("KEYGEN_DIR", str(keygen_out))
     out = tmp_path / "recovery"
-    result = make_engine("recovery", EXAMPLES / "recovery.toml", out, keys=Pkcs11Keys(MODULE, "recovery", USER_PIN)).run()
+    keys = Pkcs11Keys(MODULE, "recovery", USER_PIN)
+    result = make_engine("recovery", EXAMPLES / "recovery.toml", out, keys=keys).run()
     recovered = next(e.data for e in result.verified.entries if e.event == "key-recovered")
     generated = next(e.data for e in keygen_result.verified.entries if e.event == "key-generated")
     assert recovered["key_label"] == label and recovered["kcv"] == generated["kcv"]

@@ -33,7 +33,8 @@ def test_linux_host_facts_from_sys_and_proc(tmp_path):
     assert areas["/dev/dm-1"].encrypted is True
     assert areas["/dev/zram0"].in_memory
     assert areas["/swapfile"].encrypted is None
-    results = {r.check: r for r in evaluate(host, [("network", "stop"), ("swap", "warn"), ("hsm", "stop")], (True, "ok"))}
+    policy = [("network", "stop"), ("swap", "warn"), ("hsm", "stop")]
+    results = {r.check: r for r in evaluate(host, policy, (True, "ok"))}
     assert results["network"].outcome == "failed" and "eth0" in results["network"].detail
     assert results["swap"].outcome == "warned" and "/swapfile (file, encryption unknown)" in results["swap"].detail
     assert results["hsm"].outcome == "passed"

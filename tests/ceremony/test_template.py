@@ -57,7 +57,7 @@ def test_requirements_name_every_step_in_order_with_its_quorum():
 
 
 def test_the_checkout_folder_is_the_package_folder():
-    # Decision (docs/ceremony-guide.md §7.6): the templates live in the package, so an installed
+    # Decision (docs/ceremony-guide.md §5): the templates live in the package, so an installed
     # keyceremony has them; the checkout's top-level ceremony_templates/ is a symlink to it.
     top = REPO / "ceremony_templates"
     assert top.is_symlink() and top.resolve() == bundled_directory()
@@ -139,7 +139,8 @@ def test_unknown_key_is_a_typo():
 
 
 def test_split_must_follow_key_generation_directly():
-    text = broken('[[steps]]\nid = "split-and-print"', '[[steps]]\nid = "note"\nkind = "confirm"\n\n[[steps]]\nid = "split-and-print"')
+    text = broken('[[steps]]\nid = "split-and-print"',
+                  '[[steps]]\nid = "note"\nkind = "confirm"\n\n[[steps]]\nid = "split-and-print"')
     err = error_of(text)
     assert err.line == line_of(text, 'kind = "split-and-print"') and "right after" in str(err)
 

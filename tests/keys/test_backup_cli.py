@@ -152,8 +152,8 @@ def test_refusals_each_with_its_own_message_and_nothing_left_in_the_token(
     (packages re-signed with the set key, which only the ceremony holds: the test keeps it), a
     missing token, a wrong or absent PIN, a PIN on the command line, Ed25519 in SoftHSM2."""
     import keyceremony.shares.shareset as shareset
-    from keyceremony.recipes.backup import generate_and_back_up, write_backup
     from keyceremony.keys.soft import SoftBackend
+    from keyceremony.recipes.backup import generate_and_back_up, write_backup
 
     kept: list = []
 

@@ -11,16 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.recipes.backup import (
-    Backup,
-    gather_recovery_inputs,
-    generate_and_back_up,
-    make_backup,
-    recover_backup,
-    reveal_key,
-    write_backup,
-)
-from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.errors import (
     CanaryMismatch,
     HSMError,
@@ -30,8 +20,18 @@ from keyceremony.errors import (
     PackageSignatureError,
     ThresholdNotMet,
 )
+from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.keys.model import KeyAlgorithm
 from keyceremony.keys.soft import SoftBackend
+from keyceremony.recipes.backup import (
+    Backup,
+    gather_recovery_inputs,
+    generate_and_back_up,
+    make_backup,
+    recover_backup,
+    reveal_key,
+    write_backup,
+)
 
 RECOVERY = "recovery"
 
@@ -166,7 +166,8 @@ def test_cards_whose_package_could_not_be_read_say_which_code_to_look_for(soft_b
     for path in shares[:3]:
         text = Path(path).read_text()
         Path(path).write_text(text[: text.index("keyceremony backup package v1")])
-    with pytest.raises(PackageMissing, match="no backup package was read .*headed 'Backup package'.*300 dpi.*--package"):
+    with pytest.raises(PackageMissing,
+                       match="no backup package was read .*headed 'Backup package'.*300 dpi.*--package"):
         gather_recovery_inputs(shares[:3])
 
 

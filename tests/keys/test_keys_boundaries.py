@@ -1,4 +1,4 @@
-"""Import boundaries: only keys/pkcs11_backend.py imports pkcs11 (STYLE.md §1, §2)."""
+"""Import boundaries: only keys/pkcs11_backend.py imports pkcs11 (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import pickle
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ from transcript_vectors import (
 )
 
 from keyceremony.codec import canonical_json
+from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, parse_fingerprint
 from keyceremony.errors import (
     KeyCeremonyError,
     SignerUnavailable,
@@ -47,8 +48,6 @@ from keyceremony.errors import (
     TranscriptTampered,
     UsageError,
 )
-from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, parse_fingerprint
-from keyceremony.transcript.signer import Signer, SoftSigner, key_fingerprint, signature_verifies
 from keyceremony.transcript import (
     REASONS,
     Actor,
@@ -66,6 +65,7 @@ from keyceremony.transcript import (
     split_lines,
     verify_transcript,
 )
+from keyceremony.transcript.signer import Signer, SoftSigner, key_fingerprint, signature_verifies
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "transcript"
 META = CeremonyMeta("test-ceremony", "Test ceremony", {"template": "kek-split"})
@@ -137,7 +137,7 @@ def test_fingerprint_is_printed_as_hex_groups_and_read_as_words(key):
 def test_times_are_utc_milliseconds_with_z():
     moment = datetime(2026, 11, 28, 14, 48, 5, 120999, tzinfo=timezone(timedelta(hours=1)))
     assert format_time(moment) == "2026-11-28T13:48:05.120Z"
-    assert parse_time("2026-11-28T13:48:05.120Z") == datetime(2026, 11, 28, 13, 48, 5, 120000, tzinfo=timezone.utc)
+    assert parse_time("2026-11-28T13:48:05.120Z") == datetime(2026, 11, 28, 13, 48, 5, 120000, tzinfo=UTC)
     for bad in ("2026-11-28T13:48:05Z", "2026-11-28T13:48:05.120+00:00", "2026-11-28 13:48:05.120Z",
                 "2026-11-28T13:48:05.120z", "2026-02-30T13:48:05.120Z", "2026-11-28T13:48:60.000Z",
                 "2026-11-28T13:48:05.1200Z", "٢٠٢٦-11-28T13:48:05.120Z"):
@@ -189,13 +189,16 @@ def test_entry_round_trips_through_its_line(key):
 
 json_data = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=10),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["note", "count", "label", "x", "é"]), c, max_size=3),
+    lambda c: (
+        st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["note", "count", "label", "x", "é"]), c, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.dictionaries(st.sampled_from(["note", "kcv", "share_number", "set_fingerprint", "Ünïcode"]), json_data, max_size=4),
+@given(st.dictionaries(st.sampled_from(["note", "kcv", "share_number", "set_fingerprint", "Ünïcode"]), json_data,
+                       max_size=4),
        st.integers(1, 2**53 - 1))
 def test_entries_round_trip_any_public_data(data, seq):
     entry = Entry(
@@ -209,7 +212,7 @@ def test_entry_refuses_bad_fields():
     good = dict(ceremony="c", seq=1, time=parse_time("2026-11-28T13:48:05.120Z"), step="s", event="e",
                 actors=(), data={}, prev=bytes(32), sig=bytes(64))
     for change in ({"seq": 0}, {"seq": True}, {"time": datetime(2026, 1, 1)},
-                   {"time": datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc)}, {"step": "Split"},
+                   {"time": datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC)}, {"step": "Split"},
                    {"event": ""}, {"prev": bytes(31)}, {"sig": bytes(65)}, {"key": bytes(31)},
                    {"actors": (ADMIN, ADMIN)}, {"actors": ("Dana",)}):
         with pytest.raises(ValueError):
@@ -625,7 +628,8 @@ def test_a_step_that_runs_again_after_a_later_one_is_out_of_order(tmp_path, key)
     w.append("split", "c")  # line 4: back to an earlier required step
     w.seal()
     with pytest.raises(TemplateViolation, match="step 'split' runs after step 'hand-over' began on line 3") as info:
-        verify_transcript(w.path, template_requirements=TemplateRequirements((StepRequirement("split"), StepRequirement("hand-over"))))
+        requirements = TemplateRequirements((StepRequirement("split"), StepRequirement("hand-over")))
+        verify_transcript(w.path, template_requirements=requirements)
     assert info.value.line == 4
 
 
@@ -780,7 +784,7 @@ def test_cli_errors_are_keyceremony_errors():
 
 
 def test_the_transcript_modules_are_headless():
-    """STYLE.md §1: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
+    """docs/architecture.md §3: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
     probe = (
         "import sys, json\n"
         "import keyceremony.codec.canonical_json, keyceremony.transcript.signer, keyceremony.transcript.model\n"

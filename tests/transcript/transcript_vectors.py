@@ -16,12 +16,11 @@ import hashlib
 import json
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from keyceremony.codec import canonical_json
 from keyceremony.codec.fingerprint import format_fingerprint
-from keyceremony.transcript.signer import SoftSigner
 from keyceremony.transcript import (
     SIGNATURE_CONTEXT,
     Actor,
@@ -31,8 +30,9 @@ from keyceremony.transcript import (
     line_hash,
     split_lines,
 )
+from keyceremony.transcript.signer import SoftSigner
 
-START = datetime(2026, 11, 28, 13, 48, 5, 120000, tzinfo=timezone.utc)
+START = datetime(2026, 11, 28, 13, 48, 5, 120000, tzinfo=UTC)
 
 ADMIN = Actor("Dana Ruiz", "ceremony-administrator")
 WITNESS_1 = Actor("Eve Park", "witness")

@@ -1,5 +1,5 @@
 """Draw PDFs: share cards (one page each) and transcript reports. The only module that imports
-``reportlab`` (STYLE.md §2).
+``reportlab`` (docs/architecture.md §3).
 
 A share card's layout, top to bottom, all inside 13 mm margins so any printer can print it:
 

@@ -1,7 +1,7 @@
-"""QR code modules for a share card. The only module that imports ``qrcode`` (STYLE.md §2).
+"""QR code modules for a share card. The only module that imports ``qrcode`` (docs/architecture.md §3).
 
 The payload is put in one alphanumeric-mode segment at error-correction level Q, as
-STACK.md §4 recommends: base32 text in alphanumeric mode costs about 10 % more capacity than
+docs/share-format.md §6 says: base32 text in alphanumeric mode costs about 10 % more capacity than
 bytes, avoids zbar's charset guessing, and can be typed by hand. ``qrcode`` would silently fall
 back to byte mode for characters outside the alphanumeric set, so we check them first and name
 the culprit.

@@ -1,9 +1,9 @@
-"""Find and decode QR codes in an image. The only module that imports ``pyzbar`` (STYLE.md §2).
+"""Find and decode QR codes in an image. The only module that imports ``pyzbar`` (docs/architecture.md §3).
 
 zbar reads clean renders directly; real scans and phone photos sometimes need help. ``decode_qr``
 tries the image as it is, then a short, fixed list of clean-ups, cheapest first, and stops at the
 first one that finds a QR code. Each attempt costs one zbar pass, which is dominated by the pixel
-count (STACK.md §4), so big photos are downscaled before the heavier clean-ups.
+count (docs/share-cards.md §4), so big photos are downscaled before the heavier clean-ups.
 
 A backup's card carries two codes. When the attempts find one of them but not the other, a second
 look paints the found code out and decodes the image at exactly twice its size; in the stress runs

@@ -1,7 +1,7 @@
-"""Render PDF pages to pixels. The only module that imports ``pypdfium2`` (STYLE.md §2).
+"""Render PDF pages to pixels. The only module that imports ``pypdfium2`` (docs/architecture.md §3).
 
 pypdfium2 bundles PDFium, so no system poppler is needed, and it is about 15 times faster than
-running ``pdftoppm`` (STACK.md §4).
+running ``pdftoppm``.
 """
 
 from __future__ import annotations

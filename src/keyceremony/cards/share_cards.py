@@ -22,7 +22,7 @@ from keyceremony.codec.pgp_words import to_words
 from keyceremony.shares.payload import SharePayload
 from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
-READBACK_DPI = 150  # the lowest resolution STACK.md §4 found reliable; a margin over 200 dpi scans
+READBACK_DPI = 150  # the lowest resolution found reliable (docs/share-cards.md §1); a margin over 200 dpi scans
 
 
 class CardReadbackError(KeyCeremonyError):

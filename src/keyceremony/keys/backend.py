@@ -41,7 +41,7 @@ SIGNATURE_NONCE_LEN = 16
 
 
 def wipe(buf: bytearray) -> None:
-    """Overwrite a secret buffer with zeros in place (STYLE.md §8)."""
+    """Overwrite a secret buffer with zeros in place (docs/core.md §6)."""
     buf[:] = bytes(len(buf))
 
 

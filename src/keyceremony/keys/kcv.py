@@ -10,7 +10,7 @@ scalar: for EC and Ed25519 keys the check value is a fingerprint of the public k
   and what key-custodian forms ask for, so custodians can compare it with an independent tool.
 - Computing it inside a token needs only ``CKA_ENCRYPT`` with ``CKM_AES_ECB``, which the key
   already has for its AES-GCM canary. The CMAC variant needs ``CKA_SIGN`` + ``CKM_AES_CMAC``, an
-  extra capability we would otherwise not grant (STACK.md §3: "the KCV needs CKA_ENCRYPT").
+  extra capability we would otherwise not grant (docs/hsm.md, "Attribute sets").
 - Three bytes expose only 24 bits of one ECB block; they do not help brute force a 256-bit key.
 
 ANSI X9.24-1:2017 (and TR-31 tooling) define the AES KCV as ``CMAC(K, 0^16)[:5]`` instead, which

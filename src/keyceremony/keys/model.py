@@ -3,7 +3,7 @@
 Everything here is public information that goes into a backup package or transcript: a wrapped
 (encrypted) key, the key's check value and public key, and a canary. Nothing here ever holds
 plaintext key material. All classes are frozen and validate themselves on construction
-(STYLE.md §6); a bad value is a programming or package error and raises ``ValueError``.
+(a bad value is a programming or package error and raises ``ValueError``).
 
 >>> info = KeyInfo("root-kek", KeyAlgorithm.AES256, "a1b2c3", None)
 >>> canary_plaintext("root-kek")

@@ -1,10 +1,10 @@
 """Key back end for any PKCS#11 token (SoftHSM2, YubiHSM 2, nShield, Luna; docs/hsm.md).
 
-This is the only module in the project that imports ``pkcs11`` (python-pkcs11, STYLE.md §2).
+This is the only module in the project that imports ``pkcs11`` (python-pkcs11, docs/architecture.md §3).
 It costs about 60 ms to import, so callers import this module lazily, inside the command that
 needs a token.
 
-Rules this module keeps (STACK.md §3, docs/hsm.md):
+Rules this module keeps (docs/hsm.md):
 
 - Tokens are found by **label**, never by slot number (slot ids change when tokens are added).
 - Every object is created with an **explicit template**: python-pkcs11's defaults grant every
@@ -773,7 +773,7 @@ class Pkcs11Signer:
     private key is a token object (it survives a crash, so a resumed ceremony keeps its key),
     sensitive, never extractable, SIGN only; it uses the back end's logged-in session, so the
     back end must stay open while the ceremony runs. SoftHSM2 2.6.1 supports
-    ``CKM_EC_EDWARDS_KEY_PAIR_GEN`` and ``CKM_EDDSA`` (STACK.md §3).
+    ``CKM_EC_EDWARDS_KEY_PAIR_GEN`` and ``CKM_EDDSA`` (docs/hsm.md, SoftHSM2).
     """
 
     def __init__(self, backend: Pkcs11Backend, label: str, private: Any, public: Any, public_key: bytes) -> None:

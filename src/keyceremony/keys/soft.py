@@ -307,7 +307,7 @@ class SoftBackend(KeyBackend):
 def strip_der_zero_padding(data: bytearray) -> bytearray:
     """Drop up to 7 trailing zero bytes after a DER SEQUENCE.
 
-    SoftHSM 2.6 zero-pads key data to a multiple of 8 *before* RFC 5649 wrapping (STACK.md §3,
+    SoftHSM 2.6 zero-pads key data to a multiple of 8 *before* RFC 5649 wrapping (docs/hsm.md, SoftHSM2;
     SoftHSM PR #307), so the RFC 5649 length indicator covers the padding: a 67-byte PKCS#8
     P-256 key unwraps to 72 bytes. DER carries its own length, so the padding is recognisable.
     """

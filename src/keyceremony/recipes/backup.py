@@ -301,7 +301,7 @@ def gather_recovery_inputs(
             raise ThresholdNotMet(f"{err}. Could not read:{detail}", have=err.have, need=err.need,
                                   set_aside=err.set_aside, causes=err.causes) from None
         raise
-    secret = bytearray(recovery.secret)  # recovery.secret is bytes: freed, not overwritten (docs/core.md §5)
+    secret = bytearray(recovery.secret)  # recovery.secret is bytes: freed, not overwritten (docs/core.md §6)
     try:
         reference = recovery.reference
         if explicit is not None:

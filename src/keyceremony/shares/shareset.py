@@ -47,7 +47,7 @@ class SetKey:
         try:
             self._key: object | None = Ed25519PrivateKey.from_private_bytes(bytes(seed))
         finally:
-            seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §5)
+            seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §6)
         self.public_key: bytes = self._key.public_key().public_bytes_raw()  # type: ignore[attr-defined]
 
     def sign(self, message: bytes) -> bytes:

@@ -456,7 +456,7 @@ def _clean_line(
 
 
 def to_qr_text(payload: SharePayload) -> str:
-    """Base32 without padding: only QR alphanumeric-mode characters (STACK.md §4)."""
+    """Base32 without padding: only QR alphanumeric-mode characters (docs/share-format.md §6)."""
     return base32.encode(payload.to_bytes()).decode("ascii")
 
 
