@@ -260,7 +260,7 @@ def _as_rows(shares: Sequence[Share]) -> tuple[list[int], list[bytes]]:
 
 
 def split(
-    secret: bytes,
+    secret: bytes | bytearray | memoryview,
     threshold: int,
     shares: int,
     *,

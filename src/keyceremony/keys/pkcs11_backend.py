@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import pkcs11
 from pkcs11 import (
@@ -854,5 +854,5 @@ class Pkcs11Signer:
     def __repr__(self) -> str:
         return f"Pkcs11Signer({self.label!r}, {'destroyed' if self._private is None else 'live'})"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("the ceremony key cannot be pickled or copied")

@@ -74,7 +74,7 @@ class SetKey:
 
 
 def create_share_set(
-    secret: bytes,
+    secret: bytes | bytearray,
     threshold: int,
     count: int,
     *,
