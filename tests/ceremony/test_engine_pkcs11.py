@@ -13,7 +13,7 @@ from ceremony_helpers import EXAMPLES, MODULE, USER_PIN, make_engine
 
 from keyceremony.ceremony.adapters import Pkcs11Keys
 from keyceremony.ceremony.template import bundled_directory
-from keyceremony.keys.pkcs11_backend import CEREMONY_KEY_LABEL_PREFIX, Pkcs11Signer, ceremony_key_label
+from keyceremony.keys.pkcs11_signer import CEREMONY_KEY_LABEL_PREFIX, Pkcs11Signer, ceremony_key_label
 from keyceremony.transcript import verify_transcript
 from keyceremony.transcript.signer import key_fingerprint, signature_verifies
 

@@ -36,14 +36,16 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
+from reportlab.lib.units import mm as reportlab_mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import registerFont, registerFontFamily, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
@@ -54,6 +56,8 @@ from keyceremony.cards.model import CardContent
 from keyceremony.cards.qr import qr_matrix
 
 __all__ = ["FONT_DESCRIPTION", "printable", "render_card_pdf", "render_report_pdf", "unprintable"]
+
+mm: float = reportlab_mm  # points per millimetre, typed (reportlab ships no types)
 
 # --- fonts (docs/share-cards.md §2.1) -----------------------------------------------------------
 
@@ -371,7 +375,8 @@ class _PackagePlan:
 
     @property
     def text_height(self) -> float:
-        return sum(p.wrap(self.text_width, 10_000)[1] + p.style.spaceAfter for p in self.text)
+        height: float = sum(p.wrap(self.text_width, 10_000)[1] + p.style.spaceAfter for p in self.text)
+        return height
 
     @property
     def height(self) -> float:
@@ -623,7 +628,7 @@ def _draw_sign_off(c: Canvas, x: float, bottom: float, width: float) -> None:
     unit = (width - gap * (len(labels) - 1)) / sum(weights)
     line_y = bottom + 1 * mm
     c.setLineWidth(0.6)
-    for label, weight in zip(labels, weights):
+    for label, weight in zip(labels, weights, strict=True):
         w = unit * weight
         c.setStrokeColor(RULE)
         c.line(x, line_y, x + w, line_y)
@@ -675,7 +680,25 @@ def _fit_one_line(text: str, font: str, size: float, width: float) -> str:
 # --- the auditors' report of a ceremony transcript (transcript_report.py) ---------------------------
 
 
-def render_report_pdf(report, *, paper: str = "a4") -> bytes:
+class ReportContent(Protocol):
+    """What ``render_report_pdf`` draws; ``transcript.report.Report`` has this shape (cards/
+    may not import transcript/: the layers contract in pyproject.toml)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def facts(self) -> Sequence[tuple[str, str]]: ...  # (label, value)
+    @property
+    def people(self) -> Sequence[tuple[str, str]]: ...  # (name, role)
+    @property
+    def entries(self) -> Sequence[tuple[str, str, str, str, str, str]]: ...  # seq, time, step, event, who, data
+    @property
+    def signers(self) -> Sequence[tuple[str, str]]: ...  # (name, role)
+    @property
+    def source_name(self) -> str: ...
+
+
+def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
     """A flowing, multi-page PDF of a ``transcript_report.Report``: summary, people, every entry,
     and signature lines for the witnesses and auditors. Reproducible like the cards."""
     from reportlab.lib.styles import getSampleStyleSheet
@@ -690,7 +713,7 @@ def render_report_pdf(report, *, paper: str = "a4") -> bytes:
     title = ParagraphStyle("t", parent=styles["Title"], fontName=SANS_BOLD, fontSize=15,
                            textColor=INK, alignment=0, spaceAfter=6)
 
-    def p(text: str, style=body) -> Paragraph:
+    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(escape(printable(text)), style)
 
     grid = TableStyle([
@@ -726,7 +749,7 @@ def render_report_pdf(report, *, paper: str = "a4") -> bytes:
                                   style=TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                                     ("TOPPADDING", (0, 0), (-1, -1), 14)]))])]
 
-    def footer(canvas: Canvas, doc) -> None:
+    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(SANS, 7)
         canvas.setFillColor(MUTED)

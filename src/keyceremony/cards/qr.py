@@ -9,10 +9,10 @@ the culprit.
 
 from __future__ import annotations
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_Q
-from qrcode.exceptions import DataOverflowError
-from qrcode.util import MODE_ALPHA_NUM, QRData
+import qrcode  # type: ignore[import-untyped]  # qrcode ships no types
+from qrcode.constants import ERROR_CORRECT_Q  # type: ignore[import-untyped]  # qrcode ships no types
+from qrcode.exceptions import DataOverflowError  # type: ignore[import-untyped]  # qrcode ships no types
+from qrcode.util import MODE_ALPHA_NUM, QRData  # type: ignore[import-untyped]  # qrcode ships no types
 
 from keyceremony.cards.model import first_non_qr_alphanumeric
 

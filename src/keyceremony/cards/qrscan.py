@@ -13,7 +13,7 @@ of docs/share-cards.md §3.1 that read the missing code every time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 from pyzbar.pyzbar import ZBarSymbol
@@ -125,7 +125,7 @@ def _grayscale(image: Image.Image) -> Image.Image:
         return image
     if image.mode.startswith("I") or image.mode == "F":
         # 16-bit and float scans: stretch to 8 bits (a plain convert("L") clips at 255).
-        low, high = image.getextrema()
+        low, high = cast("tuple[float, float]", image.getextrema())  # one band: (min, max)
         scale = 255 / (high - low) if high > low else 1.0
         return image.point(lambda v: (v - low) * scale).convert("L")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pypdfium2 as pdfium
+import pypdfium2 as pdfium  # type: ignore[import-untyped]  # pypdfium2 ships no py.typed
 from PIL import Image
 
 from keyceremony.errors import ScanError
@@ -39,7 +39,7 @@ def render_pdf(pdf: bytes | str | Path, dpi: int = 200) -> list[Image.Image]:
     except OSError as err:
         raise ScanError(f"cannot open {name}: {err.strerror or err}") from None
     try:
-        pages = []
+        pages: list[Image.Image] = []
         for index in range(len(document)):
             page = document[index]
             try:
@@ -58,7 +58,7 @@ def pdf_text(pdf: bytes | str | Path) -> list[str]:
     """The text PDFium extracts from every page, for checking what a rendered document says."""
     document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else Path(pdf))
     try:
-        texts = []
+        texts: list[str] = []
         for index in range(len(document)):
             page = document[index]
             textpage = page.get_textpage()

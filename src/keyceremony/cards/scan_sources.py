@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from keyceremony.errors import ScanError
 from keyceremony.cards.qrscan import decode_qr
 from keyceremony.cards.raster import render_pdf
+from keyceremony.errors import ScanError
 
 __all__ = ["read_qr_texts", "PDF_DPI"]
 

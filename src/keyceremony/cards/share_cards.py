@@ -9,16 +9,16 @@ module and imported only here, when cards are asked for.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from keyceremony.shares import text as share_text
-from keyceremony.keys.backup_package import BackupPackage, format_kcv
 from keyceremony.cards.model import CardContent, backup_instructions, standard_instructions
-from keyceremony.errors import KeyCeremonyError
 from keyceremony.codec.pgp_words import to_words
+from keyceremony.errors import KeyCeremonyError
+from keyceremony.keys.backup_package import BackupPackage, format_kcv
+from keyceremony.shares import text as share_text
 from keyceremony.shares.payload import SharePayload
 from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
@@ -56,7 +56,7 @@ def card_content(
         share_count=payload.count,
         threshold=payload.threshold,
         custodian=custodian,
-        created=datetime.fromtimestamp(payload.created, timezone.utc).date().isoformat(),
+        created=datetime.fromtimestamp(payload.created, UTC).date().isoformat(),
         qr_text=share_text.to_qr_text(payload),
         text_lines=tuple(lines),
         fingerprint=format_fingerprint(fp),
@@ -84,7 +84,8 @@ def unprintable_name(what: str, name: str) -> str | None:
     if bad is not None:
         return (f"{what} '{name}' contains {bad!r} (U+{ord(bad):04X}), which {FONT_DESCRIPTION} cannot "
                 "print on the card; write it in a script the fonts have (Latin, Greek or Cyrillic"
-                + ("; a name as the holder's passport spells it in Latin letters, say)" if "custodian" in what else ")"))
+                + ("; a name as the holder's passport spells it in Latin letters, say)"
+                   if "custodian" in what else ")"))
     return None
 
 
@@ -185,7 +186,7 @@ def write_cards(
     *,
     custodians: Sequence[str] = (),
     paper: str = "a4",
-    write=None,
+    write: Callable[[Path, bytes], None] | None = None,
     package: BackupPackage | None = None,
     ceremony_fingerprint: str | None = None,
 ) -> list[CardCheck]:

@@ -115,12 +115,12 @@ class Pkcs11Keys:
         )
 
     def new_signer(self, backend: Any, ceremony_id: str) -> Any:
-        from keyceremony.keys.pkcs11_backend import Pkcs11Signer, ceremony_key_label
+        from keyceremony.keys.pkcs11_signer import Pkcs11Signer, ceremony_key_label
 
         return Pkcs11Signer.generate(backend, ceremony_key_label(ceremony_id))
 
     def find_signer(self, backend: Any, ceremony_id: str) -> Any | None:
-        from keyceremony.keys.pkcs11_backend import Pkcs11Signer, ceremony_key_label
+        from keyceremony.keys.pkcs11_signer import Pkcs11Signer, ceremony_key_label
 
         return Pkcs11Signer.find(backend, ceremony_key_label(ceremony_id))
 

@@ -9,25 +9,26 @@ padding bits, so every byte string has exactly one encoding (RFC 4648 §3.5, §6
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 _TAIL_CHARS = {0: 0, 1: 2, 2: 4, 3: 5, 4: 7}  # bytes in the last group -> characters
 _TAIL_BYTES = {v: k for k, v in _TAIL_CHARS.items()}
 _CHUNK = 1 << 16  # 40-bit groups per step
-ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)  # RFC 4648 §6
-VALUE = np.full(256, 255, dtype=np.uint8)  # ASCII -> 5-bit value, 255 = not base32
+ALPHABET: NDArray[np.uint8] = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)  # RFC 4648 §6
+VALUE: NDArray[np.uint8] = np.full(256, 255, dtype=np.uint8)  # ASCII -> 5-bit value, 255 = not base32
 VALUE[ALPHABET] = np.arange(32)
 
 
-def encode(data: bytes) -> bytes:
+def encode(data: bytes | bytearray | memoryview) -> bytes:
     """Upper-case base32 of ``data`` without '=' padding."""
     return ALPHABET[symbols(data)].tobytes()
 
 
-def symbols(data: bytes) -> np.ndarray:
+def symbols(data: bytes | bytearray | memoryview) -> NDArray[np.uint8]:
     """The 5-bit values (uint8) that ``encode`` writes as characters."""
     n = len(data)
     groups = -(-n // 5)
-    src = np.zeros(groups * 5, dtype=np.uint8)
+    src: NDArray[np.uint8] = np.zeros(groups * 5, dtype=np.uint8)
     src[:n] = np.frombuffer(data, dtype=np.uint8)
     src = src.reshape(groups, 5)
     out = np.empty((groups, 8), dtype=np.uint8)
@@ -51,7 +52,7 @@ def decode(text: bytes) -> bytes:
     if n % 8 not in _TAIL_BYTES:
         raise ValueError("impossible base32 length")
     groups = -(-n // 8)
-    chars = np.full(groups * 8, 65, dtype=np.uint8)  # pad with 'A' = 0
+    chars: NDArray[np.uint8] = np.full(groups * 8, 65, dtype=np.uint8)  # pad with 'A' = 0
     chars[:n] = np.frombuffer(text, dtype=np.uint8)
     chars = chars.reshape(groups, 8)
     out = np.empty((groups, 5), dtype=np.uint8)

@@ -178,7 +178,7 @@ def decode(data: bytes) -> Any:
 
 
 def _first_difference(a: bytes, b: bytes) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths may differ
         if x != y:
             return i
     return min(len(a), len(b))

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 _DIRECT_MAX = 64 * 1024  # bytes; above this the OS is asked for a seed only
 
@@ -34,7 +35,7 @@ class CoefficientStream:
         ):
             raise ValueError("randbytes returned the wrong number of bytes")
 
-    def fill(self, out: np.ndarray, offset: int, count: int) -> None:
+    def fill(self, out: NDArray[np.uint8], offset: int, count: int) -> None:
         """out[:count] = stream[offset : offset + count]; out[count:] = 0."""
         if offset + count > self._total:
             raise ValueError("read past the end of the coefficient stream")
@@ -47,13 +48,15 @@ class CoefficientStream:
         skip = offset % 16
         need = skip + count
         counter = (offset // 16).to_bytes(16, "big")  # SP 800-90A CTR: V starts at 0
+        assert self._key is not None  # set whenever _direct is None (__init__)
         enc = Cipher(algorithms.AES(bytes(self._key)), modes.CTR(counter)).encryptor()
         if skip == 0 and out.shape[0] >= count + 15:
-            enc.update_into(self._zeros(count), out)  # straight into the caller's block
+            # straight into the caller's block
+            enc.update_into(self._zeros(count), out)  # type: ignore[arg-type]  # any writable buffer works
             out[count:] = 0
             return
         temp = np.zeros(need + 16, dtype=np.uint8)  # update_into wants block_size - 1 spare bytes
-        enc.update_into(self._zeros(need), temp)
+        enc.update_into(self._zeros(need), temp)  # type: ignore[arg-type]  # any writable buffer works
         out[:count] = temp[skip:need]
         temp.fill(0)
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 import ctypes
 import mmap
 import platform
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 _MIN = 1 << 20  # below this the copy is cheap
 _HUGE = 2 << 20
+
+_new: Callable[[None, int], bytes] | None  # PyBytes_FromStringAndSize
+_address: Callable[[bytes], int]  # PyBytes_AsString
+_madvise: Callable[[int, int, int], int] | None
 
 if platform.python_implementation() == "CPython":
     _new = ctypes.pythonapi.PyBytes_FromStringAndSize
@@ -43,7 +49,7 @@ class OutputRow:
         if _new is not None and length >= _MIN:
             self._bytes = _new(None, length)
             address = _address(self._bytes)
-            self.array = np.ctypeslib.as_array((ctypes.c_uint8 * length).from_address(address))
+            self.array: NDArray[np.uint8] = np.ctypeslib.as_array((ctypes.c_uint8 * length).from_address(address))
             _advise_huge(address, length)
         else:
             self.array = np.empty(length, dtype=np.uint8)

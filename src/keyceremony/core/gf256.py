@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 POLY = 0x11B
 _REDUCE = 0x1B  # x^8 = x^4 + x^3 + x + 1 (mod POLY)
@@ -93,7 +94,7 @@ def poly_eval(coefs: Sequence[int], x: int) -> int:
 
 def solve(matrix: list[list[int]], rhs: list[int]) -> list[int] | None:
     """One solution of matrix * v = rhs over GF(256) (free variables set to 0), or None."""
-    rows = [list(r) + [b] for r, b in zip(matrix, rhs)]
+    rows = [list(r) + [b] for r, b in zip(matrix, rhs, strict=False)]
     ncols = len(matrix[0]) if matrix else 0
     pivots: list[int] = []
     r = 0
@@ -107,7 +108,7 @@ def solve(matrix: list[list[int]], rhs: list[int]) -> list[int] | None:
         for i in range(len(rows)):
             if i != r and rows[i][c]:
                 g = rows[i][c]
-                rows[i] = [a ^ mul(g, b) for a, b in zip(rows[i], rows[r])]
+                rows[i] = [a ^ mul(g, b) for a, b in zip(rows[i], rows[r], strict=False)]
         pivots.append(c)
         r += 1
     if any(row[-1] for row in rows[r:]):
@@ -142,7 +143,7 @@ _ONE = np.uint64(1)
 _SEVEN = np.uint64(7)
 
 
-def xtime_inplace(v: np.ndarray, scratch: np.ndarray) -> None:
+def xtime_inplace(v: NDArray[np.uint64], scratch: NDArray[np.uint64]) -> None:
     """v <- 2*v for every byte of the uint64 array v (multiplication by x, then reduction)."""
     np.right_shift(v, _SEVEN, out=scratch)
     np.bitwise_and(scratch, _LO, out=scratch)
@@ -154,9 +155,9 @@ def xtime_inplace(v: np.ndarray, scratch: np.ndarray) -> None:
 
 def linear_map_blocks(
     matrix: tuple[tuple[int, ...], ...],
-    inputs: Sequence[np.ndarray],
-    outputs: Sequence[np.ndarray],
-    scratch: tuple[np.ndarray, np.ndarray],
+    inputs: Sequence[NDArray[np.uint64]],
+    outputs: Sequence[NDArray[np.uint64]],
+    scratch: tuple[NDArray[np.uint64], NDArray[np.uint64]],
 ) -> None:
     """outputs[j] = XOR_i matrix[j][i] * inputs[i], bytewise, on equal-length uint64 blocks.
 
@@ -172,7 +173,7 @@ def linear_map_blocks(
     cost_powers = sum(max(len(steps) - 1, 0) for steps in schedule)
     cost_horner = sum(max(row).bit_length() - 1 for row in matrix)
     if cost_horner <= cost_powers:
-        for row, out in zip(matrix, outputs):
+        for row, out in zip(matrix, outputs, strict=False):
             started = False
             for b in range(max(row).bit_length() - 1, -1, -1):
                 if started:
@@ -182,19 +183,19 @@ def linear_map_blocks(
                         _accumulate(out, inputs[i], started)
                         started = True
         return
-    started = [False] * len(outputs)
-    for src, steps in zip(inputs, schedule):
+    written = [False] * len(outputs)
+    for src, steps in zip(inputs, schedule, strict=False):
         for b, targets in enumerate(steps):
             if b == 1:
                 np.copyto(acc, src)
             if b >= 1:
                 xtime_inplace(acc, tmp)
             for j in targets:
-                _accumulate(outputs[j], src if b == 0 else acc, started[j])
-                started[j] = True
+                _accumulate(outputs[j], src if b == 0 else acc, written[j])
+                written[j] = True
 
 
-def _accumulate(out: np.ndarray, term: np.ndarray, started: bool) -> None:
+def _accumulate(out: NDArray[np.uint64], term: NDArray[np.uint64], started: bool) -> None:
     if started:
         np.bitwise_xor(out, term, out=out)
     else:
@@ -225,7 +226,7 @@ def linear_map_ints(matrix: tuple[tuple[int, ...], ...], inputs: Sequence[int], 
     """
     lo, fe = _int_masks(nbytes)
     outs = [0] * len(matrix)
-    for p, steps in zip(inputs, power_schedule(matrix)):
+    for p, steps in zip(inputs, power_schedule(matrix), strict=False):
         for b, targets in enumerate(steps):
             if b:
                 p = ((p << 1) & fe) ^ (((p >> 7) & lo) * _REDUCE)

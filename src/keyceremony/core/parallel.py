@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.typing import NDArray
 
 BLOCK = 512 * 1024  # bytes per kernel call; a multiple of 16 (AES-CTR) and 8 (uint64 words)
 _PARALLEL_MIN = 4 * BLOCK
@@ -25,7 +26,7 @@ def worker_count() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-Work = Callable[[int, int, list[np.ndarray]], None]
+Work = Callable[[int, int, list[NDArray[np.uint64]]], None]
 
 
 def for_each_range(total: int, nscratch: int, work: Work) -> None:

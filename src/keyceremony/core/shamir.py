@@ -15,14 +15,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 from keyceremony.core import gf256
 from keyceremony.core.coefficients import CoefficientStream
 from keyceremony.core.fresh_bytes import OutputRow
-from keyceremony.errors import DuplicateShare, InconsistentShares, ThresholdNotMet
 from keyceremony.core.parallel import for_each_range
+from keyceremony.errors import DuplicateShare, InconsistentShares, ThresholdNotMet
 
 RandomBytes = Callable[[int], bytes]
 MAX_SHARES = 255
@@ -39,24 +41,25 @@ class Share:
     def __post_init__(self) -> None:
         if type(self.x) is not int or not 1 <= self.x <= MAX_SHARES:
             raise ValueError(f"share x must be an integer in 1..255, got {self.x!r}")
-        if type(self.y) is not bytes:
-            if not isinstance(self.y, (bytearray, memoryview)):
-                raise ValueError(f"share y must be bytes, got {type(self.y).__name__}")
-            object.__setattr__(self, "y", bytes(self.y))  # frozen: keep an immutable copy
+        y: object = self.y  # annotated bytes, but callers may pass any object
+        if type(y) is not bytes:
+            if not isinstance(y, (bytearray, memoryview)):
+                raise ValueError(f"share y must be bytes, got {type(y).__name__}")
+            object.__setattr__(self, "y", bytes(y))  # frozen: keep an immutable copy
         if not self.y:
             raise ValueError("share y must be non-empty bytes")
 
     def __repr__(self) -> str:  # never show share bytes
         return f"Share(x={self.x}, y=<{len(self.y)} bytes>)"
 
-    @classmethod
-    def _made(cls, x: int, y: bytes) -> Share:
-        """A share this module just computed (valid by construction): skips re-validation,
-        which is a fifth of the time of splitting one short key."""
-        share = object.__new__(cls)
-        object.__setattr__(share, "x", x)
-        object.__setattr__(share, "y", y)
-        return share
+
+def _made_share(x: int, y: bytes) -> Share:
+    """A share this module just computed (valid by construction): skips re-validation,
+    which is a fifth of the time of splitting one short key."""
+    share = object.__new__(Share)
+    object.__setattr__(share, "x", x)
+    object.__setattr__(share, "y", y)
+    return share
 
 
 @dataclass(frozen=True, repr=False)
@@ -135,19 +138,31 @@ def _split_short(secret: bytes, threshold: int, xs: tuple[int, ...], randbytes: 
     return _map_short(_vandermonde(xs, threshold), [secret, *coefs], length)
 
 
+@overload
 def _split_long(
-    secret: np.ndarray,
+    secret: NDArray[np.uint8], threshold: int, xs: tuple[int, ...], randbytes: RandomBytes, out: None = None
+) -> list[bytes]: ...
+
+
+@overload
+def _split_long(
+    secret: NDArray[np.uint8], threshold: int, xs: tuple[int, ...], randbytes: RandomBytes, out: NDArray[np.uint8]
+) -> None: ...
+
+
+def _split_long(
+    secret: NDArray[np.uint8],
     threshold: int,
     xs: tuple[int, ...],
     randbytes: RandomBytes,
-    out: np.ndarray | None = None,
+    out: NDArray[np.uint8] | None = None,
 ) -> list[bytes] | None:
     """Shares of the uint8 vector ``secret``: one bytes object per x, or rows of ``out``."""
     length = secret.shape[0]
     stride = -(-length // 16) * 16  # a_i of byte p at (i-1)*stride + p: AES-CTR block aligned
     coefficients = CoefficientStream(randbytes, (threshold - 1) * stride)
 
-    def load(lo: int, hi: int, scratch: list[np.ndarray]) -> list[np.ndarray]:
+    def load(lo: int, hi: int, scratch: list[NDArray[np.uint64]]) -> list[NDArray[np.uint64]]:
         words = (hi - lo) // 8
         inputs = [_words(secret, lo, hi, scratch[0])]
         for i in range(1, threshold):
@@ -165,7 +180,7 @@ def _split_long(
         coefficients.wipe()
 
 
-def _words(row: np.ndarray, lo: int, hi: int, spare: np.ndarray) -> np.ndarray:
+def _words(row: NDArray[np.uint8], lo: int, hi: int, spare: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """row[lo:hi] as uint64 words: a view when it is whole words, else a zero-padded copy."""
     if hi <= row.shape[0]:
         return row[lo:hi].view(np.uint64)
@@ -176,10 +191,15 @@ def _words(row: np.ndarray, lo: int, hi: int, spare: np.ndarray) -> np.ndarray:
     return spare[:words]
 
 
-Loader = Callable[[int, int, list[np.ndarray]], list[np.ndarray]]
+Loader = Callable[[int, int, list[NDArray[np.uint64]]], list[NDArray[np.uint64]]]
 
 
-def _run(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader, out: Sequence[np.ndarray]) -> None:
+def _run(
+    matrix: tuple[tuple[int, ...], ...],
+    length: int,
+    load: Loader,
+    out: Sequence[NDArray[np.uint8]] | NDArray[np.uint8],
+) -> None:
     """out[j] = row j of ``matrix`` applied to the inputs ``load(lo, hi, scratch)`` provides.
 
     Works block by block on all cores; the last, partial block goes through scratch words.
@@ -187,7 +207,7 @@ def _run(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader, out: Se
     """
     k = len(matrix[0])
 
-    def work(lo: int, hi: int, scratch: list[np.ndarray]) -> None:
+    def work(lo: int, hi: int, scratch: list[NDArray[np.uint64]]) -> None:
         words = (hi - lo) // 8
         inputs = load(lo, hi, scratch[:k])
         if hi <= length:
@@ -196,7 +216,7 @@ def _run(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader, out: Se
             outputs = [np.zeros(words, dtype=np.uint64) for _ in out]
         gf256.linear_map_blocks(matrix, inputs, outputs, (scratch[k][:words], scratch[k + 1][:words]))
         if hi > length:
-            for row, block in zip(out, outputs):
+            for row, block in zip(out, outputs, strict=True):
                 row[lo:] = block.view(np.uint8)[: length - lo]
                 block.fill(0)
 
@@ -210,9 +230,9 @@ def _to_bytes(matrix: tuple[tuple[int, ...], ...], length: int, load: Loader) ->
     return [row.finish() for row in rows]
 
 
-def _rows_loader(ys: Sequence[np.ndarray]) -> Loader:
-    def load(lo: int, hi: int, scratch: list[np.ndarray]) -> list[np.ndarray]:
-        return [_words(y, lo, hi, spare) for y, spare in zip(ys, scratch)]
+def _rows_loader(ys: Sequence[NDArray[np.uint8]]) -> Loader:
+    def load(lo: int, hi: int, scratch: list[NDArray[np.uint64]]) -> list[NDArray[np.uint64]]:
+        return [_words(y, lo, hi, spare) for y, spare in zip(ys, scratch, strict=True)]
 
     return load
 
@@ -240,7 +260,7 @@ def _as_rows(shares: Sequence[Share]) -> tuple[list[int], list[bytes]]:
 
 
 def split(
-    secret: bytes,
+    secret: bytes | bytearray | memoryview,
     threshold: int,
     shares: int,
     *,
@@ -260,7 +280,7 @@ def split(
         rows = _split_short(bytes(secret), threshold, points, randbytes)
     else:
         rows = _split_long(np.frombuffer(secret, dtype=np.uint8), threshold, points, randbytes)
-    return [Share._made(x, y) for x, y in zip(points, rows)]
+    return [_made_share(x, y) for x, y in zip(points, rows, strict=True)]
 
 
 def interpolate(shares: Sequence[Share], x: int) -> bytes:
@@ -335,7 +355,7 @@ def _first_disagreement(xs: list[int], ys: list[bytes], threshold: int) -> int |
     if len(xs) <= threshold:
         return None
     predicted = _map(_lagrange(tuple(xs[:threshold]), tuple(xs[threshold:])), ys[:threshold])
-    found = [_first_difference(p, y) for p, y in zip(predicted, ys[threshold:]) if p != y]
+    found = [_first_difference(p, y) for p, y in zip(predicted, ys[threshold:], strict=True) if p != y]
     return min(found) if found else None
 
 
@@ -355,7 +375,7 @@ def _berlekamp_welch(xs: list[int], ys: list[int], k: int) -> list[int] | None:
     if e == 0:
         return None
     rows, rhs = [], []
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         # unknowns: E_0..E_{e-1}, Q_0..Q_{e+k-1};  y*(E(x)) - Q(x) = 0 with E_e = 1
         row = [gf256.mul(y, gf256.power(x, j)) for j in range(e)]
         row += [gf256.power(x, j) for j in range(e + k)]
@@ -368,11 +388,11 @@ def _berlekamp_welch(xs: list[int], ys: list[int], k: int) -> list[int] | None:
     quotient, remainder = gf256.poly_divmod(sol[e:], err_poly)
     if any(remainder) or any(quotient[k:]):
         return None
-    wrong = [x for x, y in zip(xs, ys) if gf256.poly_eval(quotient[:k], x) != y]
+    wrong = [x for x, y in zip(xs, ys, strict=True) if gf256.poly_eval(quotient[:k], x) != y]
     return wrong if len(wrong) <= e else None
 
 
-def _as_uint8(values: np.ndarray) -> np.ndarray:
+def _as_uint8(values: NDArray[np.generic]) -> NDArray[np.uint8]:
     """A contiguous uint8 array; ValueError rather than wrap values outside 0..255."""
     arr = np.asarray(values)
     if arr.dtype != np.uint8:
@@ -384,13 +404,13 @@ def _as_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def split_many(
-    secrets: np.ndarray,
+    secrets: NDArray[np.generic],
     threshold: int,
     shares: int,
     *,
     xs: Sequence[int] | None = None,
     randbytes: RandomBytes = os.urandom,
-) -> np.ndarray:
+) -> NDArray[np.uint8]:
     """Split m equal-length secrets at once: (m, L) uint8 in, (shares, m, L) uint8 out.
 
     Row j of the result belongs to x-coordinate ``xs[j]`` (default j + 1). Each secret gets its
@@ -410,7 +430,7 @@ def split_many(
     return out.reshape(len(points), m, length)
 
 
-def combine_many(ys: np.ndarray, xs: Sequence[int]) -> np.ndarray:
+def combine_many(ys: NDArray[np.generic], xs: Sequence[int]) -> NDArray[np.uint8]:
     """Inverse of ``split_many`` from any ``threshold`` rows: (k, m, L) with their x's -> (m, L).
 
     Like ``combine(threshold=None)`` it interpolates all rows given and checks nothing.

@@ -21,8 +21,9 @@ import hmac
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from keyceremony.codec.fingerprint import format_fingerprint
 from keyceremony.errors import PackageFormatError, PackageMismatch, PackageSignatureError
 from keyceremony.keys.model import (
     WRAP_FORMAT_RFC5649,
@@ -32,8 +33,7 @@ from keyceremony.keys.model import (
     WrappedKey,
     canary_plaintext,
 )
-from keyceremony.shares.payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN
-from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.shares.payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN, SharePayload
 from keyceremony.shares.text import TextKind, decode_lines, encode_lines
 
 MAGIC = b"KCB"
@@ -256,7 +256,7 @@ class BackupPackage:
                 source=source,
             ) from None
 
-    def check_shares(self, share, *, source: str | None = None) -> None:
+    def check_shares(self, share: SharePayload, *, source: str | None = None) -> None:
         """Raise PackageMismatch unless the share (a SharePayload of the wrapping key's set) is
         of the set this package names, signed by the same set key (§3)."""
         same = (
@@ -353,7 +353,7 @@ def format_package_fingerprint(fp: bytes) -> str:
 def default_comments(p: BackupPackage) -> list[str]:
     from keyceremony.shares.shareset import format_set_id
 
-    when = datetime.fromtimestamp(p.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.fromtimestamp(p.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"Backup package of {p.describe()}",
         f"share set {format_set_id(p.set_id)} (any {p.threshold} of {p.count} cards), made {when}",

@@ -67,11 +67,12 @@ class KeyAlgorithm(enum.Enum):
 
 def canary_plaintext(label: str) -> bytes:
     """The fixed plaintext a canary encrypts or signs: ``keyceremony canary v1|<label>``."""
-    _check_label(label)
+    check_key_label(label)
     return CANARY_PREFIX + label.encode("utf-8")
 
 
-def _check_label(label: str) -> None:
+def check_key_label(label: str) -> None:
+    """ValueError unless ``label`` is a non-empty key label of at most MAX_LABEL_LEN bytes, no control characters."""
     if not isinstance(label, str) or not label:
         raise ValueError("a key label must be a non-empty string")
     if len(label.encode("utf-8")) > MAX_LABEL_LEN:
@@ -100,7 +101,7 @@ class KeyInfo:
     public_key: bytes | None
 
     def __post_init__(self) -> None:
-        _check_label(self.label)
+        check_key_label(self.label)
         if not isinstance(self.algorithm, KeyAlgorithm):
             raise ValueError(f"algorithm must be a KeyAlgorithm, got {self.algorithm!r}")
         if self.algorithm.is_symmetric:
@@ -170,7 +171,7 @@ class Canary:
     plaintext_label: bytes
 
     def __post_init__(self) -> None:
-        _check_label(self.label)
+        check_key_label(self.label)
         if self.plaintext_label != canary_plaintext(self.label):
             raise ValueError("the canary plaintext must be canary_plaintext(label)")
         if self.kind == "aes-gcm":

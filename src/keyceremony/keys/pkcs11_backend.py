@@ -53,7 +53,7 @@ from keyceremony.errors import (
     WrongPin,
 )
 from keyceremony.keys.backend import KeyBackend, KeyHandle, RandomBytes, WrapHandle
-from keyceremony.keys.model import KeyAlgorithm, WrappedKey, _check_label
+from keyceremony.keys.model import KeyAlgorithm, WrappedKey, check_key_label
 from keyceremony.keys.signing import (
     EC_PARAMS_ED25519,
     EC_PARAMS_P256,
@@ -180,17 +180,40 @@ def ckr_name(err: BaseException) -> str:
     return "CKR_" + re.sub(r"(?<!^)(?=[A-Z])", "_", type(err).__name__).upper()
 
 
+#: A python-pkcs11 object (a key in the token); python-pkcs11 ships no types.
+TokenObject = Any
+
+
 @dataclass(eq=False, repr=False)
 class Pkcs11KeyHandle(KeyHandle):
     _owner: object = field(default=None, repr=False)
-    _key: Any = field(default=None, repr=False)  # pkcs11 SecretKey or PrivateKey
-    _public: Any = field(default=None, repr=False)  # pkcs11 PublicKey or None
+    _key: TokenObject = field(default=None, repr=False)  # pkcs11 SecretKey or PrivateKey
+    _public: TokenObject = field(default=None, repr=False)  # pkcs11 PublicKey or None
+
+    @property
+    def token_object(self) -> TokenObject:
+        """The pkcs11 SecretKey or PrivateKey; None once destroyed."""
+        return self._key
+
+    def destroy_objects(self) -> None:
+        """Delete the key and its public key from the token (raises pkcs11 errors)."""
+        if self._key is not None:
+            self._key.destroy()
+            self._key = None
+        if self._public is not None:
+            self._public.destroy()
+            self._public = None
 
 
 @dataclass(eq=False, repr=False)
 class Pkcs11WrapHandle(WrapHandle):
     _owner: object = field(default=None, repr=False)
-    _key: Any = field(default=None, repr=False)
+    _key: TokenObject = field(default=None, repr=False)
+
+    @property
+    def token_object(self) -> TokenObject:
+        """The pkcs11 SecretKey of the imported wrapping key."""
+        return self._key
 
 
 class Pkcs11Backend(KeyBackend):
@@ -238,7 +261,7 @@ class Pkcs11Backend(KeyBackend):
     def _find_token(self, label: str) -> Any:
         present: list[str] = []
         matches = []
-        with self._errors("listing the tokens of the module"):
+        with self.errors("listing the tokens of the module"):
             for slot in self._lib.get_slots(token_present=True):
                 try:
                     token = slot.get_token()
@@ -273,7 +296,7 @@ class Pkcs11Backend(KeyBackend):
                     f"wrap mechanism must be one of {', '.join(WRAP_MECHANISMS)}, not {override!r}"
                 )
             return name
-        with self._errors("listing the token's mechanisms"):
+        with self.errors("listing the token's mechanisms"):
             slot = self._token.slot
             offered = slot.get_mechanisms()
             for name in WRAP_PREFERENCE:
@@ -348,11 +371,11 @@ class Pkcs11Backend(KeyBackend):
             for handle in self._wraps:
                 if not handle.destroyed:
                     with contextlib.suppress(p11.PKCS11Error):
-                        handle._key.destroy()
+                        handle.token_object.destroy()
                     handle.destroyed = True
             self._wraps.clear()
         finally:
-            with self._errors("logging out and closing the session"):
+            with self.errors("logging out and closing the session"):
                 session.close()  # C_Logout + C_CloseSession; session objects vanish
 
     # --- keys ---------------------------------------------------------------------------------
@@ -363,7 +386,7 @@ class Pkcs11Backend(KeyBackend):
         self._check_free(label)
         key_id = self._random(16)
         if algorithm.is_symmetric:
-            with self._errors(f"generating {algorithm.value} key '{label}'", "CKM_AES_KEY_GEN"):
+            with self.errors(f"generating {algorithm.value} key '{label}'", "CKM_AES_KEY_GEN"):
                 key = self._s.generate_key(
                     KeyType.AES,
                     algorithm.key_bits,
@@ -374,7 +397,7 @@ class Pkcs11Backend(KeyBackend):
                 )
             return self._handle(label, algorithm, key, None, None, True, extractable_wrapped)
         key_type, ec_params, mechanism = _EC_KEY_TYPES[algorithm]
-        with self._errors(f"generating {algorithm.value} key pair '{label}'", mechanism.name):
+        with self.errors(f"generating {algorithm.value} key pair '{label}'", mechanism.name):
             params = self._s.create_domain_parameters(
                 key_type, {Attribute.EC_PARAMS: ec_params}, local=True
             )
@@ -390,7 +413,7 @@ class Pkcs11Backend(KeyBackend):
         return self._handle(label, algorithm, private, public, spki, True, extractable_wrapped)
 
     def find(self, label: str, *, algorithm: KeyAlgorithm | None = None) -> KeyHandle:
-        with self._errors(f"searching for key '{label}'"):
+        with self.errors(f"searching for key '{label}'"):
             objects = list(self._s.get_objects({Attribute.LABEL: label}))
             by_class: dict[ObjectClass, list[Any]] = {}
             for obj in objects:
@@ -409,7 +432,7 @@ class Pkcs11Backend(KeyBackend):
                 "the label is ambiguous, so the key to back up cannot be chosen safely"
             )
         key = (secrets or privates)[0]
-        with self._errors(f"reading the attributes of key '{label}'"):
+        with self.errors(f"reading the attributes of key '{label}'"):
             algorithm = self._algorithm_of(key, label, algorithm)
             persistent = bool(key[Attribute.TOKEN])
             extractable = bool(key[Attribute.EXTRACTABLE])
@@ -418,7 +441,7 @@ class Pkcs11Backend(KeyBackend):
         return self._handle(label, algorithm, key, public, spki, persistent, extractable)
 
     def count_objects(self, label: str) -> int:
-        with self._errors(f"counting objects labelled '{label}'"):
+        with self.errors(f"counting objects labelled '{label}'"):
             return sum(1 for _ in self._s.get_objects({Attribute.LABEL: label}))
 
     def key_attributes(self, key: KeyHandle) -> dict[str, bool]:
@@ -433,7 +456,7 @@ class Pkcs11Backend(KeyBackend):
         result: dict[str, bool] = {}
         for name in names:
             try:
-                result[name] = bool(key._key[Attribute[name]])
+                result[name] = bool(key.token_object[Attribute[name]])
             except p11.PKCS11Error:  # not defined for this object class / token
                 continue
         return result
@@ -443,18 +466,13 @@ class Pkcs11Backend(KeyBackend):
             return
         self._check_handle(handle)
         if isinstance(handle, Pkcs11WrapHandle):
-            with self._errors("destroying the wrapping key"):
-                handle._key.destroy()
+            with self.errors("destroying the wrapping key"):
+                handle.token_object.destroy()
             handle.destroyed = True
             return
         assert isinstance(handle, Pkcs11KeyHandle)
-        with self._errors(f"deleting key '{handle.label}'"):
-            if handle._key is not None:
-                handle._key.destroy()
-                handle._key = None
-            if handle._public is not None:
-                handle._public.destroy()
-                handle._public = None
+        with self.errors(f"deleting key '{handle.label}'"):
+            handle.destroy_objects()
         handle.destroyed = True
 
     # --- wrapping -----------------------------------------------------------------------------
@@ -465,7 +483,7 @@ class Pkcs11Backend(KeyBackend):
         # python-pkcs11 needs an immutable bytes copy; it is dropped right after C_CreateObject.
         template = wrapping_key_template(bytes(key_bytes), self._random(16))
         try:
-            with self._errors("importing the backup wrapping key (C_CreateObject)"):
+            with self.errors("importing the backup wrapping key (C_CreateObject)"):
                 obj = self._s.create_object(template)
         finally:
             template.clear()
@@ -479,7 +497,7 @@ class Pkcs11Backend(KeyBackend):
         assert isinstance(wrapping, Pkcs11WrapHandle) and isinstance(key, Pkcs11KeyHandle)
         mech = self._wrap_mechanism_name
         try:
-            blob = wrapping._key.wrap_key(key._key, mechanism=WRAP_MECHANISMS[mech])
+            blob = wrapping.token_object.wrap_key(key.token_object, mechanism=WRAP_MECHANISMS[mech])
         except p11.KeyUnextractable as err:
             raise HSMError(
                 f"token '{self.token_label}' refuses to export key '{key.label}' even wrapped: "
@@ -526,7 +544,7 @@ class Pkcs11Backend(KeyBackend):
             object_class, key_type = ObjectClass.PRIVATE_KEY, _EC_KEY_TYPES[algorithm][0]
             template = private_key_template(token=persistent, extractable=extractable)
         try:
-            key = wrapping._key.unwrap_key(
+            key = wrapping.token_object.unwrap_key(
                 object_class,
                 key_type,
                 wrapped.blob,
@@ -562,12 +580,12 @@ class Pkcs11Backend(KeyBackend):
 
     def _aes_ecb_zero_block(self, key: KeyHandle) -> bytes:
         k = self._key_of(key)
-        with self._errors(f"computing the check value of key '{key.label}'", "CKM_AES_ECB"):
+        with self.errors(f"computing the check value of key '{key.label}'", "CKM_AES_ECB"):
             return bytes(k.encrypt(bytes(16), mechanism=Mechanism.AES_ECB))
 
     def _aes_gcm_encrypt(self, key: KeyHandle, nonce: bytes, plaintext: bytes) -> bytes:
         k = self._key_of(key)
-        with self._errors(f"encrypting the canary with key '{key.label}'", "CKM_AES_GCM"):
+        with self.errors(f"encrypting the canary with key '{key.label}'", "CKM_AES_GCM"):
             return bytes(
                 k.encrypt(plaintext, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce))
             )
@@ -595,13 +613,80 @@ class Pkcs11Backend(KeyBackend):
         if key.algorithm is KeyAlgorithm.EC_P256:
             # SoftHSM2 has no CKM_ECDSA_SHA256: hash here, sign raw, convert r||s to DER.
             digest = hashlib.sha256(message).digest()
-            with self._errors(f"signing with key '{key.label}'", "CKM_ECDSA"):
+            with self.errors(f"signing with key '{key.label}'", "CKM_ECDSA"):
                 raw = bytes(k.sign(digest, mechanism=Mechanism.ECDSA))
             return ecdsa_raw_to_der(raw)
         if key.algorithm is KeyAlgorithm.ED25519:
-            with self._errors(f"signing with key '{key.label}'", "CKM_EDDSA"):
+            with self.errors(f"signing with key '{key.label}'", "CKM_EDDSA"):
                 return bytes(k.sign(message, mechanism=Mechanism.EDDSA))
         raise ValueError(f"key '{key.label}' is not a signing key")
+
+    # --- for the ceremony key (keys/pkcs11_signer.py), which may not import pkcs11 itself --------
+
+    def generate_ed25519_pair(self, label: str, operation: str) -> tuple[TokenObject, TokenObject]:
+        """A new Ed25519 key pair ``label`` in the token, as (public, private) token objects:
+        the private key sensitive, never extractable, SIGN only. Raises LabelInUse, HSMError."""
+        self._check_free(label)
+        template = {**private_key_template(token=True, extractable=False)}
+        with self.errors(operation, "CKM_EC_EDWARDS_KEY_PAIR_GEN"):
+            params = self._s.create_domain_parameters(
+                KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: EC_PARAMS_ED25519}, local=True
+            )
+            public, private = params.generate_keypair(
+                id=self._random(16),
+                label=label,
+                store=True,
+                mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+                public_template=public_key_template(token=True),
+                private_template=template,
+            )
+        return public, private
+
+    def key_pair_objects(self, label: str, operation: str) -> tuple[list[TokenObject], list[TokenObject]]:
+        """The (private keys, public keys) labelled ``label`` in the token."""
+        with self.errors(operation):
+            objects = list(self._s.get_objects({Attribute.LABEL: label}))
+            private = [o for o in objects if o[Attribute.CLASS] == ObjectClass.PRIVATE_KEY]
+            public = [o for o in objects if o[Attribute.CLASS] == ObjectClass.PUBLIC_KEY]
+        return private, public
+
+    def ed25519_public_key(self, public: TokenObject, label: str) -> bytes:
+        """The raw 32 bytes of the Ed25519 public key object ``public``; HSMError if unusable."""
+        with self.errors(f"reading the public key of '{label}'"):
+            raw = bytes(public[Attribute.EC_POINT])
+        if len(raw) == 34 and raw[:2] == b"\x04\x20":  # DER OCTET STRING, as PKCS#11 specifies
+            raw = raw[2:]
+        if len(raw) != 32:
+            raise HSMError(f"token '{self.token_label}' returned an unusable Ed25519 public key for '{label}'")
+        return raw
+
+    def eddsa_sign(self, private: TokenObject, message: bytes, operation: str) -> bytes:
+        """Pure Ed25519 (CKM_EDDSA) signature of ``message`` by the token object ``private``."""
+        with self.errors(operation, "CKM_EDDSA"):
+            return bytes(private.sign(bytes(message), mechanism=Mechanism.EDDSA))
+
+    def token_info(self) -> dict[str, str]:
+        """Public facts about the token and module, for the preflight record."""
+        token, lib = self._token, self._lib
+
+        def version(v: Any) -> str:
+            try:
+                return ".".join(str(part) for part in tuple(v))
+            except TypeError:
+                return str(v)
+
+        serial = token.serial.decode("ascii", "replace") if isinstance(token.serial, bytes) else token.serial
+        return {
+            "module": self.module_path,
+            "library": f"{lib.manufacturer_id} {lib.library_description} {version(lib.library_version)}".strip(),
+            "cryptoki_version": version(lib.cryptoki_version),
+            "token_label": str(token.label),
+            "token_manufacturer": str(token.manufacturer_id),
+            "token_model": str(token.model),
+            "token_serial": str(serial),
+            "token_firmware": version(token.firmware_version),
+            "wrap_mechanism": "CKM_" + self.wrap_mechanism,
+        }
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -612,7 +697,7 @@ class Pkcs11Backend(KeyBackend):
         return self._session
 
     @contextlib.contextmanager
-    def _errors(self, operation: str, mechanism: str | None = None) -> Iterator[None]:
+    def errors(self, operation: str, mechanism: str | None = None) -> Iterator[None]:
         """Turn any ``pkcs11`` error into an HSMError naming token, operation and mechanism."""
         try:
             yield
@@ -657,10 +742,10 @@ class Pkcs11Backend(KeyBackend):
     def _key_of(self, key: KeyHandle) -> Any:
         self._check_handle(key)
         assert isinstance(key, Pkcs11KeyHandle)
-        return key._key
+        return key.token_object
 
     def _check_free(self, label: str) -> None:
-        _check_label(label)
+        check_key_label(label)
         if self.count_objects(label):
             raise LabelInUse(
                 f"token '{self.token_label}' already holds an object labelled '{label}'; "
@@ -701,7 +786,7 @@ class Pkcs11Backend(KeyBackend):
         return found
 
     def _spki_of(self, public: Any, algorithm: KeyAlgorithm, label: str) -> bytes:
-        with self._errors(f"reading the public key of '{label}'"):
+        with self.errors(f"reading the public key of '{label}'"):
             raw = bytes(public[Attribute.EC_POINT])
         size = 65 if algorithm is KeyAlgorithm.EC_P256 else 32
         # CKA_EC_POINT is a DER OCTET STRING per PKCS#11; some modules return the bare point.
@@ -728,22 +813,13 @@ class Pkcs11Backend(KeyBackend):
             **public_key_template(token=persistent),
         }
         attrs = {k: v for k, v in attrs.items() if v is not DEFAULT}
-        with self._errors(f"storing the public key of '{label}' (C_CreateObject)"):
+        with self.errors(f"storing the public key of '{label}' (C_CreateObject)"):
             return self._s.create_object(attrs)
-
-
-# --- the ceremony key inside the token (docs/transcript.md §6.2, docs/ceremony-guide.md §6) -------
-
-CEREMONY_KEY_LABEL_PREFIX = "keyceremony ceremony key "
-
-
-def ceremony_key_label(ceremony_id: str) -> str:
-    """The token label of a ceremony's transcript key: one per ceremony, found again on resume."""
-    return CEREMONY_KEY_LABEL_PREFIX + ceremony_id
 
 
 def token_info(backend: Pkcs11Backend) -> dict[str, str]:
     """Public facts about the back end's token and module, for the preflight record."""
+<<<<<<< HEAD
     token, lib = backend._token, backend._lib
 
     def version(v: Any) -> str:
@@ -856,3 +932,6 @@ class Pkcs11Signer:
 
     def __reduce__(self) -> object:
         raise TypeError("the ceremony key cannot be pickled or copied")
+=======
+    return backend.token_info()
+>>>>>>> wt-a

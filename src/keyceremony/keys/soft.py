@@ -40,7 +40,7 @@ from keyceremony.errors import (
     UnwrapError,
 )
 from keyceremony.keys.backend import KeyBackend, KeyHandle, RandomBytes, WrapHandle, wipe
-from keyceremony.keys.model import KeyAlgorithm, WrappedKey, _check_label
+from keyceremony.keys.model import KeyAlgorithm, WrappedKey, check_key_label
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
@@ -51,11 +51,51 @@ class SoftKeyHandle(KeyHandle):
     _secret: bytearray | None = field(default=None, repr=False)  # AES key bytes
     _private: PrivateKey | None = field(default=None, repr=False)  # EC / Ed25519
 
+    def aes_secret(self) -> bytearray:
+        """The AES key bytes (the buffer itself, not a copy); ValueError for other keys."""
+        if self._secret is None:
+            raise ValueError(f"key '{self.label}' is not an AES key")
+        return self._secret
+
+    def key_material(self) -> bytearray:
+        """A new buffer, for the caller to wipe: AES key bytes, or PKCS#8 DER of a private key."""
+        if self._secret is not None:
+            return bytearray(self._secret)
+        assert self._private is not None
+        return bytearray(
+            self._private.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+    def sign(self, message: bytes) -> bytes:
+        if isinstance(self._private, ec.EllipticCurvePrivateKey):
+            return self._private.sign(message, ec.ECDSA(hashes.SHA256()))
+        if isinstance(self._private, ed25519.Ed25519PrivateKey):
+            return self._private.sign(message)
+        raise ValueError(f"key '{self.label}' is not a signing key")
+
+    def forget(self) -> None:
+        """Wipe the AES key bytes and drop the private key object."""
+        if self._secret is not None:
+            wipe(self._secret)
+        self._secret = None
+        self._private = None
+
 
 @dataclass(eq=False, repr=False)
 class SoftWrapHandle(WrapHandle):
     _owner: object = field(default=None, repr=False)
     _kek: bytearray = field(default_factory=bytearray, repr=False)
+
+    def kek_bytes(self) -> bytes:
+        """A ``bytes`` copy of the wrapping key, for one call into ``cryptography``."""
+        return bytes(self._kek)
+
+    def wipe_kek(self) -> None:
+        wipe(self._kek)
 
 
 class SoftBackend(KeyBackend):
@@ -145,10 +185,7 @@ class SoftBackend(KeyBackend):
             self._destroy_wrap(handle)
             return
         assert isinstance(handle, SoftKeyHandle)
-        if handle._secret is not None:
-            wipe(handle._secret)
-        handle._secret = None
-        handle._private = None
+        handle.forget()
         handle.destroyed = True
         if self._keys.get(handle.label) is handle:
             del self._keys[handle.label]
@@ -171,19 +208,9 @@ class SoftBackend(KeyBackend):
             raise KeyBackendError(
                 f"key '{key.label}' is not extractable, so it cannot be wrapped for backup"
             )
-        if key._secret is not None:
-            material = bytearray(key._secret)
-        else:
-            assert key._private is not None
-            material = bytearray(
-                key._private.private_bytes(
-                    serialization.Encoding.DER,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
+        material = key.key_material()
         try:
-            blob = aes_key_wrap_with_padding(bytes(wrapping._kek), bytes(material))
+            blob = aes_key_wrap_with_padding(wrapping.kek_bytes(), bytes(material))
         finally:
             wipe(material)
         return WrappedKey(key.algorithm, blob, key_length=key.algorithm.key_bits)
@@ -205,7 +232,7 @@ class SoftBackend(KeyBackend):
         assert isinstance(wrapping, SoftWrapHandle)
         self._check_free(label)
         try:
-            material = bytearray(aes_key_unwrap_with_padding(bytes(wrapping._kek), wrapped.blob))
+            material = bytearray(aes_key_unwrap_with_padding(wrapping.kek_bytes(), wrapped.blob))
         except InvalidUnwrap:
             raise UnwrapError(
                 f"the wrapped {wrapped.algorithm.value} key does not unwrap under this wrapping "
@@ -247,11 +274,7 @@ class SoftBackend(KeyBackend):
     def _sign(self, key: KeyHandle, message: bytes) -> bytes:
         self._check_handle(key)
         assert isinstance(key, SoftKeyHandle)
-        if isinstance(key._private, ec.EllipticCurvePrivateKey):
-            return key._private.sign(message, ec.ECDSA(hashes.SHA256()))
-        if isinstance(key._private, ed25519.Ed25519PrivateKey):
-            return key._private.sign(message)
-        raise ValueError(f"key '{key.label}' is not a signing key")
+        return key.sign(message)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -286,16 +309,14 @@ class SoftBackend(KeyBackend):
     def _secret_of(self, key: KeyHandle) -> bytearray:
         self._check_handle(key)
         assert isinstance(key, SoftKeyHandle)
-        if key._secret is None:
-            raise ValueError(f"key '{key.label}' is not an AES key")
-        return key._secret
+        return key.aes_secret()
 
     def _destroy_wrap(self, handle: SoftWrapHandle) -> None:
-        wipe(handle._kek)
+        handle.wipe_kek()
         handle.destroyed = True
 
     def _check_free(self, label: str) -> None:
-        _check_label(label)
+        check_key_label(label)
         if label in self._keys:
             raise LabelInUse(f"a key labelled '{label}' already exists in the software key store")
 

@@ -23,12 +23,11 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from keyceremony.atomic_file import write_atomically
-from keyceremony.keys.backup_package import BackupPackage, format_kcv, format_package_fingerprint
 from keyceremony.errors import (
     KeyBackendError,
     KeyCeremonyError,
@@ -37,6 +36,7 @@ from keyceremony.errors import (
     ThresholdNotMet,
 )
 from keyceremony.keys.backend import KeyBackend, KeyHandle, wipe
+from keyceremony.keys.backup_package import BackupPackage, format_kcv, format_package_fingerprint
 from keyceremony.keys.model import KeyAlgorithm
 from keyceremony.shares.payload import SharePayload, check_label
 
@@ -188,10 +188,14 @@ def write_backup(
         if cards:
             from keyceremony.cards.share_cards import write_cards
 
+            def write_and_record(card_path: Path, data: bytes) -> None:
+                write_atomically(card_path, data)
+                written.append(card_path)
+
             on_step("printing the cards and reading each one back...")
             write_cards(
                 backup.shares, out_dir, custodians=custodians, paper=paper,
-                write=lambda p, data: (write_atomically(p, data), written.append(p)), package=package,
+                write=write_and_record, package=package,
             )  # fmt: skip
     except BaseException:
         for path in written:
@@ -204,7 +208,7 @@ def share_comments(share: SharePayload, package: BackupPackage) -> list[str]:
     """The comment lines of a backup's share file (informational; the payload is authoritative)."""
     from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
-    when = datetime.fromtimestamp(share.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.fromtimestamp(share.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"{share.label}: share {share.x} of {share.count} of the backup wrapping key; any "
         f"{share.threshold} recover the key",
@@ -430,7 +434,7 @@ def recover_backup(
     from keyceremony.shares.shareset import describe_set
 
     t0 = clock() if started is None else started
-    when = datetime.fromtimestamp(now(), timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = datetime.fromtimestamp(now(), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     package = inputs.package
     if drill:
         label = DRILL_LABEL_PREFIX + randbytes(4).hex()

@@ -11,14 +11,19 @@ in the share file, or the binary ``package.kcb``. ``read_shares`` skips the pack
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
+from keyceremony.errors import KeyCeremonyError, ScanError, ShareFormatError, UsageError
 from keyceremony.keys import backup_package
 from keyceremony.keys.backup_package import BackupPackage
-from keyceremony.errors import KeyCeremonyError, ScanError, ShareFormatError, UsageError
 from keyceremony.shares.payload import SharePayload
 from keyceremony.shares.text import from_qr_text, from_text
+
+T = TypeVar("T")
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
 
@@ -83,11 +88,11 @@ def read_payloads(path: str) -> SourceContents:
         share_texts = [t for t in texts if not backup_package.is_package_qr_text(t)]
         for i, text in enumerate(share_texts, 1):
             source = path if len(share_texts) == 1 else f"{path} (code {i})"
-            _collect(out, lambda: out.shares.append((source, from_qr_text(text, source=source))))
+            _collect(out, out.shares, source, partial(from_qr_text, text, source=source))
         for text in texts:
             if text not in share_texts:
                 source = f"{path} (backup package)"
-                _collect(out, lambda: out.packages.append((source, BackupPackage.from_qr_text(text, source=source))))
+                _collect(out, out.packages, source, partial(BackupPackage.from_qr_text, text, source=source))
     else:
         head = p.read_bytes()[:3]
         if backup_package.is_package_bytes(head):
@@ -96,7 +101,7 @@ def read_payloads(path: str) -> SourceContents:
         raw = p.read_bytes()
         starts = _package_starts(raw)
         if not starts or raw[: starts[0]].strip():
-            _collect(out, lambda: out.shares.append((path, from_text(_share_block(raw), source=path))))
+            _collect(out, out.shares, path, lambda: from_text(_share_block(raw), source=path))
         for n, start in enumerate(starts):
             end = starts[n + 1] if n + 1 < len(starts) else len(raw)
             try:
@@ -104,7 +109,7 @@ def read_payloads(path: str) -> SourceContents:
             except UnicodeDecodeError:
                 out.problems.append(ShareFormatError("the backup package block is not text", source=path))
                 continue
-            _collect(out, lambda: out.packages.append((path, BackupPackage.from_text(block, source=path))))
+            _collect(out, out.packages, path, partial(BackupPackage.from_text, block, source=path))
     if not out.shares and not out.packages:
         if len(out.problems) == 1:
             raise out.problems[0]
@@ -112,9 +117,10 @@ def read_payloads(path: str) -> SourceContents:
     return out
 
 
-def _collect(out: SourceContents, read) -> None:
+def _collect(out: SourceContents, into: list[tuple[str, T]], source: str, read: Callable[[], T]) -> None:
+    """Append (source, read()) to ``into``, or what went wrong to ``out.problems``."""
     try:
-        read()
+        into.append((source, read()))
     except KeyCeremonyError as err:
         out.problems.append(err)
 

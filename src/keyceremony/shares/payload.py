@@ -161,6 +161,7 @@ def encoded_length(prefix: bytes) -> int | None:
     pos = _HEAD.size + 1 + prefix[_HEAD.size]
     if len(prefix) < pos + 4:
         return None
+    secret_len: int
     (secret_len,) = struct.unpack_from(">I", prefix, pos)
     return pos + 4 + secret_len + PUBLIC_KEY_LEN + SIGNATURE_LEN + CHECK_LEN
 

@@ -13,7 +13,9 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
+from keyceremony.codec.fingerprint import format_fingerprint as format_fingerprint  # also part of this module's API
 from keyceremony.core import shamir
 from keyceremony.errors import (
     DuplicateShare,
@@ -23,8 +25,10 @@ from keyceremony.errors import (
     ShareSignatureError,
     ThresholdNotMet,
 )
-from keyceremony.codec.fingerprint import format_fingerprint  # noqa: F401 - also part of this module's API
 from keyceremony.shares.payload import SET_ID_LEN, SharePayload, check_label
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 class SetKey:
@@ -45,16 +49,21 @@ class SetKey:
 
         seed = bytearray(randbytes(32))
         try:
-            self._key: object | None = Ed25519PrivateKey.from_private_bytes(bytes(seed))
+            self._key: Ed25519PrivateKey | None = Ed25519PrivateKey.from_private_bytes(bytes(seed))
         finally:
+<<<<<<< HEAD
             seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §6)
         self.public_key: bytes = self._key.public_key().public_bytes_raw()  # type: ignore[attr-defined]
+=======
+            seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §5)
+        self.public_key: bytes = self._key.public_key().public_bytes_raw()
+>>>>>>> wt-a
 
     def sign(self, message: bytes) -> bytes:
         """Ed25519 signature over ``message``; ValueError once the key was dropped."""
         if self._key is None:
             raise ValueError("this set key was closed; its private key is gone")
-        return self._key.sign(message)  # type: ignore[attr-defined]
+        return self._key.sign(message)
 
     def close(self) -> None:
         self._key = None
@@ -70,7 +79,7 @@ class SetKey:
 
 
 def create_share_set(
-    secret: bytes,
+    secret: bytes | bytearray,
     threshold: int,
     count: int,
     *,
@@ -201,12 +210,12 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
     in_set: dict[int, tuple[str, SharePayload]] = {}
     for source, payload in genuine:
         if payload.fingerprint() != fp:
-            err = ForeignShare(
+            foreign = ForeignShare(
                 f"{source} belongs to {describe_set(payload)}, not to {describe_set(reference)} "
                 "like the other shares; set it aside and bring a share of the right set"
             )
-            rejected.append(Rejected(source, str(err), err))
-            errors.append(err)
+            rejected.append(Rejected(source, str(foreign), foreign))
+            errors.append(foreign)
             continue
         if payload.x in in_set:
             first_source, first = in_set[payload.x]
@@ -216,11 +225,11 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             else:
                 kind = "the same share as" if same else "a different share with the same number as"
                 what = f"{source} is {kind} {first_source}"
-            err = DuplicateShare(
+            duplicate = DuplicateShare(
                 f"{what} (share {payload.x} of {payload.count}); each share counts once, bring a different one"
             )
-            rejected.append(Rejected(source, str(err), err))
-            errors.append(err)
+            rejected.append(Rejected(source, str(duplicate), duplicate))
+            errors.append(duplicate)
             continue
         in_set[payload.x] = (source, payload)
 

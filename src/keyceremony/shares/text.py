@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from keyceremony.codec import base32
 from keyceremony.errors import LocatedError, ShareFormatError
@@ -80,7 +81,7 @@ def _symbols_to_text(value: int, count: int) -> str:
 # contribution per (position, value) of its characters and per set bit of its line number.
 
 
-def _contributions() -> tuple[np.ndarray, np.ndarray]:
+def _contributions() -> tuple[NDArray[np.uint16], NDArray[np.uint16]]:
     total_bits = 32 + 5 * CHARS_PER_LINE
     per_bit = []
     for bit in range(total_bits):  # contribution of a lone 1 at stream bit `bit`
@@ -100,10 +101,10 @@ def _contributions() -> tuple[np.ndarray, np.ndarray]:
     return number, chars
 
 
-_TABLES: tuple[np.ndarray, np.ndarray] | None = None
+_TABLES: tuple[NDArray[np.uint16], NDArray[np.uint16]] | None = None
 
 
-def _checks(numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _checks(numbers: NDArray[np.uint32], values: NDArray[np.uint8]) -> NDArray[np.uint16]:
     """CRC-15 of full lines: numbers (R,) uint32, values (R, 24) in 0..31 -> (R,) uint16.
 
     One table look-up per pair of characters (a 10-bit index), indexed by share characters,
@@ -122,17 +123,19 @@ def _checks(numbers: np.ndarray, values: np.ndarray) -> np.ndarray:
     return crc
 
 
-def _pair_tables(number: np.ndarray, chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pair_tables(
+    number: NDArray[np.uint16], chars: NDArray[np.uint16]
+) -> tuple[NDArray[np.uint16], NDArray[np.uint16]]:
     pairs = chars[0::2, :, None] ^ chars[1::2, None, :]  # (12, 32, 32)
     return number, pairs.reshape(CHARS_PER_LINE // 2, 1024)
 
 
-def _values(chars: np.ndarray) -> np.ndarray:
+def _values(chars: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """ASCII base32 characters to their 5-bit values; 255 for anything else."""
     return base32.VALUE[chars]
 
 
-def _check_text(crc: np.ndarray) -> np.ndarray:
+def _check_text(crc: NDArray[np.uint16]) -> NDArray[np.uint8]:
     out = np.empty((crc.shape[0], CHECK_CHARS), dtype=np.uint8)
     for i in range(CHECK_CHARS):
         v = ((crc >> (5 * (CHECK_CHARS - 1 - i))) & 31).astype(np.uint8)
@@ -176,8 +179,8 @@ def iter_lines(data: bytes, header: str, comments: list[str] | None = None) -> I
         hi = min(lo + _LINES_PER_PIECE, full)
         yield _full_lines(base32.symbols(view[lo * LINE_BYTES : hi * LINE_BYTES]), hi - lo, width, first=lo + 1)
     if len(data) % LINE_BYTES:
-        chars = base32.encode(view[full * LINE_BYTES :]).decode("ascii")
-        yield (format_line(full + 1, chars, width) + "\n").encode("ascii")
+        tail = base32.encode(view[full * LINE_BYTES :]).decode("ascii")
+        yield (format_line(full + 1, tail, width) + "\n").encode("ascii")
 
 
 def format_line(number: int, chars: str, width: int) -> str:
@@ -190,7 +193,7 @@ _LINES_PER_PIECE = 1 << 16  # lines per piece of ``iter_lines``: 983,040 bytes o
 LINE_BYTES = CHARS_PER_LINE * 5 // 8
 
 
-def _full_lines(values: np.ndarray, count: int, width: int, *, first: int = 1) -> bytes:
+def _full_lines(values: NDArray[np.uint8], count: int, width: int, *, first: int = 1) -> bytes:
     """Canonical data lines first..first+count-1 from their characters' 5-bit values,
     (count * 24,)."""
     groups = CHARS_PER_LINE // GROUP
@@ -361,7 +364,10 @@ def lines_needed(typed_lines: list[str]) -> int | None:
     except ValueError:
         return None
     total = encoded_length(prefix)
-    return None if total is None else -(-(-(-total * 8 // 5)) // CHARS_PER_LINE)
+    if total is None:
+        return None
+    total_chars = -(-total * 8 // 5)  # unpadded base32 (RFC 4648 §6)
+    return -(-total_chars // CHARS_PER_LINE)
 
 
 def line_check_error(line: str, expected: int) -> str | None:
@@ -393,7 +399,7 @@ def _slow_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
     # itself, not the genuine (short) last line before it.
     cleaned = [_clean_line(n, line, source, file_line, kind) for n, (file_line, line) in enumerate(data_lines, 1)]
     out = []
-    for expected, ((file_line, _), chars) in enumerate(zip(data_lines, cleaned), 1):
+    for expected, ((file_line, _), chars) in enumerate(zip(data_lines, cleaned, strict=True), 1):
         if expected < len(data_lines) and len(chars) != CHARS_PER_LINE:
             raise kind.error(
                 f"data line {expected} has {len(chars)} characters where {CHARS_PER_LINE} are expected; "
