@@ -1,4 +1,4 @@
-"""The ceremony engine: a template run as a state machine over injected ports (STYLE.md §9).
+"""The ceremony engine: a template run as a state machine over injected ports (docs/architecture.md §3, rule 5).
 
 The engine holds no I/O of its own beyond the transcript writer and the state file: people,
 the machine, key stores, printers and the clock are ports (:mod:`.ports`). Its state is the

@@ -51,13 +51,8 @@ class SetKey:
         try:
             self._key: Ed25519PrivateKey | None = Ed25519PrivateKey.from_private_bytes(bytes(seed))
         finally:
-<<<<<<< HEAD
             seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §6)
-        self.public_key: bytes = self._key.public_key().public_bytes_raw()  # type: ignore[attr-defined]
-=======
-            seed[:] = bytes(32)  # cryptography keeps its own copy, freed with the key (docs/core.md §5)
         self.public_key: bytes = self._key.public_key().public_bytes_raw()
->>>>>>> wt-a
 
     def sign(self, message: bytes) -> bytes:
         """Ed25519 signature over ``message``; ValueError once the key was dropped."""
