@@ -61,7 +61,7 @@ from keyceremony.ceremony.state import (
     save_state,
 )
 from keyceremony.ceremony.steps import COMPLETED, HANDLERS, RESTARTED, StepContext, ask_attendance
-from keyceremony.ceremony.template import Step, Template
+from keyceremony.ceremony.template import KeyGenerationParameters, Step, Template
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError
 from keyceremony.transcript import (
@@ -575,12 +575,7 @@ def _participants(entries: Sequence[Entry]) -> tuple[Actor, ...]:
 
 def _public_parameters(template: Template) -> dict[str, Any]:
     p = template.parameters
-    if template.kind == "key-generation":
-        return {
-            "key_label": p.key_label,
-            "algorithm": p.algorithm,
-            "threshold": p.threshold,  # type: ignore[union-attr]
-            "count": p.shares,
-            "paper": p.paper,
-        }  # type: ignore[union-attr]
-    return {"key_label": p.key_label, "extractable": p.extractable}  # type: ignore[union-attr]
+    if isinstance(p, KeyGenerationParameters):
+        return {"key_label": p.key_label, "algorithm": p.algorithm, "threshold": p.threshold,
+                "count": p.shares, "paper": p.paper}  # fmt: skip
+    return {"key_label": p.key_label, "extractable": p.extractable}
