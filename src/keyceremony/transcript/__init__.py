@@ -9,7 +9,7 @@ defines them, so the modules can be reshaped without touching their users. Stand
 ``cryptography`` only.
 """
 
-from keyceremony.transcript.model import (
+from keyceremony.transcript.verify import (
     REASONS,
     RESUMED,
     SIGNATURE_CONTEXT,

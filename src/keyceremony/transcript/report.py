@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from keyceremony.codec.canonical_json import encode
 from keyceremony.codec.pgp_words import to_words
 from keyceremony.codec.fingerprint import format_fingerprint
-from keyceremony.transcript.model import VerifiedTranscript, format_time
+from keyceremony.transcript.verify import VerifiedTranscript, format_time
 
 
 @dataclass(frozen=True)
