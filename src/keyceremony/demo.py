@@ -15,6 +15,11 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from keyceremony.keys.backend import KeyBackend
+    from keyceremony.transcript import VerifiedTranscript
 
 
 def _say(ok: str) -> None:
@@ -22,20 +27,20 @@ def _say(ok: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from keyceremony.core import shamir
-    from keyceremony.cards.share_cards import write_cards
-    from keyceremony.errors import ShareFormatError, ShareSignatureError, ThresholdNotMet
-    from keyceremony.codec.pgp_words import to_words
     from keyceremony.cards.raster import render_pdf
+    from keyceremony.cards.share_cards import write_cards
+    from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.core import shamir
+    from keyceremony.errors import ShareFormatError, ShareSignatureError, ThresholdNotMet
     from keyceremony.recipes.sources import read_shares
-    from keyceremony.shares.text import from_text, to_text
     from keyceremony.shares.shareset import (
         create_share_set,
         describe_set,
-        format_fingerprint,
         recover_secret,
         verify_share,
     )
+    from keyceremony.shares.text import from_text, to_text
 
     args = argv if argv is not None else sys.argv[1:]
     out = Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="keyceremony-demo-"))
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     print("keyceremony demo: a throwaway AES-256 key, split 3-of-5 onto signed share cards\n")
     print(f"Key: 256 bits from the OS CSPRNG, SHA-256 fingerprint {key_id} (the key itself is never shown)")
 
-    payloads = create_share_set(key, 3, 5, label="Demo KEK")
+    payloads = create_share_set(cast("bytes", key), 3, 5, label="Demo KEK")  # a bytearray, wiped at the end
     custodians = ["Alice Ng", "Bongani Dube", "Chen Wei", "Dana Levi", "Emeka Obi"]
     for p in payloads:
         (out / f"share-{p.x}.txt").write_text(to_text(p))
@@ -133,15 +138,15 @@ def _backup_demo(out: Path) -> None:
     import shutil
     import subprocess
 
+    from keyceremony.errors import PackageSignatureError, ThresholdNotMet
+    from keyceremony.keys.backup_package import format_kcv
+    from keyceremony.keys.model import KeyAlgorithm
     from keyceremony.recipes.backup import (
         gather_recovery_inputs,
         generate_and_back_up,
         recover_backup,
         write_backup,
     )
-    from keyceremony.keys.backup_package import format_kcv
-    from keyceremony.errors import PackageSignatureError, ThresholdNotMet
-    from keyceremony.keys.model import KeyAlgorithm
 
     module = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
     hsm_dir = None
@@ -158,14 +163,14 @@ def _backup_demo(out: Path) -> None:
                             secrets.token_hex(4), "--pin", pin], check=True, capture_output=True)
         from keyceremony.keys.pkcs11_backend import Pkcs11Backend
 
-        def open_store(token: str):
+        def open_store(token: str) -> KeyBackend:
             return Pkcs11Backend(module, token, pin)
 
         where = "SoftHSM2 token 'demo-root' (a private token in a temporary folder)"
     else:
         from keyceremony.keys.soft import SoftBackend
 
-        def open_store(token: str):
+        def open_store(token: str) -> KeyBackend:
             return SoftBackend()
 
         where = "the software back end (SoftHSM2 is not installed)"
@@ -184,7 +189,8 @@ def _backup_demo(out: Path) -> None:
         print("Key 'demo-kek' (AES-256) generated inside the token: sensitive, exportable only wrapped;")
         print(f"  key check value {kcv}. A fresh 256-bit wrapping key wrapped it (RFC 5649), was split 3-of-5")
         print("  onto cards and wiped; the backup package is signed by the cards' own set key.")
-        print(f"Files ({t_backup:.1f} s with the cards, each read back): {out}/package.kcb, share-1..5.txt, card-1..5.pdf\n")
+        print(f"Files ({t_backup:.1f} s with the cards, each read back): "
+              f"{out}/package.kcb, share-1..5.txt, card-1..5.pdf\n")
         print("What the drill proved:")
 
         t1 = time.perf_counter()
@@ -274,8 +280,8 @@ def _ceremony_demo(out: Path) -> None:
     import shutil
     import subprocess
 
-    from keyceremony.codec.pgp_words import to_words
     from keyceremony.cards.raster import render_pdf
+    from keyceremony.codec.pgp_words import to_words
     from keyceremony.transcript import TemplateRequirements, verify_transcript
 
     out = out.resolve()  # the answers files name the card scans by absolute path
@@ -297,8 +303,8 @@ def _ceremony_demo(out: Path) -> None:
             subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", token, "--so-pin",
                             secrets.token_hex(4), "--pin", env["KEYCEREMONY_PIN"]], check=True,
                            capture_output=True, env=env)
-        for run, token in (("keygen", "ceremony-root"), ("drill", "ceremony-scratch")):
-            hsm_args[run] = ["--backend", "pkcs11", "--module", module, "--token", token]
+        for which, token in (("keygen", "ceremony-root"), ("drill", "ceremony-scratch")):
+            hsm_args[which] = ["--backend", "pkcs11", "--module", module, "--token", token]
         where = "SoftHSM2 (private tokens 'ceremony-root' and 'ceremony-scratch')"
     else:
         where = "the software back end (SoftHSM2 is not installed)"
@@ -313,10 +319,11 @@ def _ceremony_demo(out: Path) -> None:
         if done.returncode != 0:
             raise SystemExit(f"demo FAILED: keyceremony run {template}:\n{done.stderr}")
 
-    def verified(name: str):
+    def verified(name: str) -> VerifiedTranscript:
         state = json.loads((out / name / "state.json").read_text())
         requirements = TemplateRequirements.from_json(json.loads((out / name / "requirements.json").read_text()))
-        return verify_transcript(out / name / "transcript.jsonl", expected_fingerprint=bytes.fromhex(state["fingerprint"]),
+        return verify_transcript(out / name / "transcript.jsonl",
+                                 expected_fingerprint=bytes.fromhex(state["fingerprint"]),
                                  later_fingerprints=[bytes.fromhex(f) for f in state["later_fingerprints"]],
                                  template_requirements=requirements)
 
@@ -335,7 +342,8 @@ def _ceremony_demo(out: Path) -> None:
             page.rotate(2, expand=True, fillcolor=255).save(scans / f"card-{x}.png")
         cards = ",\n".join(f'  {{ file = "{scans / f"card-{x}.png"}", custodian = "{custodians[x - 1]}", '
                            f'bag = "TEB-9000{x}" }}' for x in chosen)
-        run("dr-drill", _DRILL_ANSWERS.format(people=_people({custodians[x - 1] for x in chosen}), cards=cards), "drill")
+        drill_people = _people({custodians[x - 1] for x in chosen})
+        run("dr-drill", _DRILL_ANSWERS.format(people=drill_people, cards=cards), "drill")
         drill = verified("drill")
         seconds = time.perf_counter() - t0
         events = {(e.step, e.event): e.data for e in drill.entries}
@@ -350,7 +358,7 @@ def _ceremony_demo(out: Path) -> None:
         _say(f"ceremony key {' '.join(to_words(keygen.fingerprint)[:4])} ... destroyed at the seal: "
              "nothing can be added to the record")
         _say(f"DR drill: cards {', '.join(map(str, chosen))} read back from 150 dpi images, 2° askew; the key "
-             f"'{recovered.get('backed_up_label')}' recovered with check value {recovered.get('kcv', '').upper()} "
+             f"'{recovered.get('backed_up_label')}' recovered with check value {str(recovered.get('kcv', '')).upper()} "
              "(matches the one recorded at generation)")
         _say(f"canary: {tested.get('canary', 'checked')}; the throwaway copy was then destroyed")
         _say(f"both transcripts verify: `keyceremony transcript verify {out}/drill/transcript.jsonl` "

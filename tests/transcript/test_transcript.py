@@ -787,7 +787,7 @@ def test_the_transcript_modules_are_headless():
     """docs/architecture.md §3: no UI or I/O boundary library is loaded by the transcript modules or the CLI's."""
     probe = (
         "import sys, json\n"
-        "import keyceremony.codec.canonical_json, keyceremony.transcript.signer, keyceremony.transcript.model\n"
+        "import keyceremony.codec.canonical_json, keyceremony.transcript.signer, keyceremony.transcript\n"
         "import keyceremony.cli.transcript\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )

@@ -2,7 +2,7 @@
 
 Registered by ``keyceremony.cli.main`` with :func:`add_ceremony_commands`. Only the standard library
 is imported at start-up; the engine, back ends and card libraries are imported when the command
-runs (STACK.md §6). The same ``--out DIR`` again resumes an interrupted ceremony at the step
+runs, so ``keyceremony --help`` stays fast. The same ``--out DIR`` again resumes an interrupted ceremony at the step
 where its transcript stops (docs/ceremony-guide.md §6).
 
 Two **test-only hooks**, read from the environment and recorded in the transcript and report
@@ -20,16 +20,21 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-PIN_ENV = "KEYCEREMONY_PIN"
-MODULE_ENV = "PKCS11_MODULE"
+from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, output_folder, read_pin
+
+if TYPE_CHECKING:
+    from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
+    from keyceremony.ceremony.answers import Answers
+    from keyceremony.transcript import Entry
+
 TEST_KEY_ENV = "KEYCEREMONY_TEST_SOFT_KEY"
 KILL_ENV = "KEYCEREMONY_TEST_KILL_AT"
 
 
-def add_ceremony_commands(subparsers: Any) -> None:
+def add_ceremony_commands(subparsers: Subcommands) -> None:
     """Add ``run`` to the top-level ``subparsers``."""
     p = subparsers.add_parser(
         "run",
@@ -55,8 +60,7 @@ def add_ceremony_commands(subparsers: Any) -> None:
     p.set_defaults(run=_run)
 
 
-def _keys(args: argparse.Namespace, answers: Any) -> Any:
-    from keyceremony.cli.keys import read_pin
+def _keys(args: argparse.Namespace, answers: Answers) -> SoftKeys | Pkcs11Keys:
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
     from keyceremony.errors import UsageError
 
@@ -82,13 +86,13 @@ def _keys(args: argparse.Namespace, answers: Any) -> Any:
     return Pkcs11Keys(module, token, read_pin(args.pin_file, token), wrap_mechanism=answers.hsm.wrap_mechanism)
 
 
-def _kill_hook() -> Any:
+def _kill_hook() -> Callable[[str, Entry], None] | None:
     target = os.environ.get(KILL_ENV)
     if not target:
         return None
     step, _, event = target.partition("/")
 
-    def on_entry(step_id: str, entry: Any) -> None:
+    def on_entry(step_id: str, entry: Entry) -> None:
         if step_id != step:
             return
         if (event and entry.event == event) or (not event and entry.event in ("completed", "sealed")):
@@ -112,8 +116,6 @@ def _run(args: argparse.Namespace) -> int:
     template = load_template(args.template)
     answers = load_answers(args.answers, template)
     keys = _keys(args, answers)
-    from keyceremony.cli.main import output_folder
-
     out = output_folder(args.out)
 
     def say(text: str) -> None:

@@ -15,18 +15,22 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Progress, Subcommands, output_folder, read_pin
 from keyceremony.errors import KeyCeremonyError, UsageError
 
-PIN_ENV = "KEYCEREMONY_PIN"
-MODULE_ENV = "PKCS11_MODULE"
+if TYPE_CHECKING:
+    from keyceremony.keys.backend import KeyBackend
+    from keyceremony.keys.model import KeyAlgorithm
+    from keyceremony.recipes.backup import Backup
 ALGORITHMS = ("aes256", "aes192", "aes128", "ec-p256", "ed25519")
 WRAP_MECHANISMS = ("AES_KEY_WRAP_KWP", "AES_KEY_WRAP_PAD")
 
 
-def add_key_commands(sub: argparse._SubParsersAction) -> None:
+def add_key_commands(sub: Subcommands) -> None:
     """Register ``backup`` and ``recover`` on the main parser's subcommands."""
     p = sub.add_parser(
         "backup",
@@ -62,10 +66,12 @@ def add_key_commands(sub: argparse._SubParsersAction) -> None:
         "match the backup package. The package is read from the cards unless --package is given.",
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="share .txt files, card PDFs or photos")
-    p.add_argument("--package", metavar="FILE", help="the backup package (package.kcb); optional: every card carries it")
+    p.add_argument("--package", metavar="FILE",
+                   help="the backup package (package.kcb); optional: every card carries it")
     _backend_options(p, "--into", "where the key goes: pkcs11 (an HSM token; the default when --module "
                      "or --token is given) or soft (in memory: only with --drill or --reveal)")
-    p.add_argument("--label", dest="new_label", metavar="LABEL", help="label for the recovered key (default: the backed-up label)")
+    p.add_argument("--label", dest="new_label", metavar="LABEL",
+                   help="label for the recovered key (default: the backed-up label)")
     p.add_argument("--extractable", action="store_true",
                    help="let the recovered key be exported again, wrapped (default: never)")
     p.add_argument("--drill", action="store_true",
@@ -91,7 +97,13 @@ class _RefusePin(argparse.Action):
     """``--pin`` exists only to refuse it without echoing the value (and so that argparse does
     not read ``--pin 1234`` as an abbreviation of ``--pin-file``)."""
 
-    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
         parser.error(
             f"PINs are never taken on the command line (ps and shell history would keep them); "
             f"type it at the prompt, set {PIN_ENV}, or use --pin-file FILE"
@@ -123,40 +135,8 @@ def _choose_backend(args: argparse.Namespace) -> str:
     return "pkcs11" if (args.module or args.token) else "soft"
 
 
-def read_pin(pin_file: str | None, token: str) -> str:
-    """The token's user PIN: from ``pin_file``'s first line, else $KEYCEREMONY_PIN, else a
-    prompt on a terminal; never from the command line (shared by ``backup``, ``recover``, ``run``)."""
-    if pin_file:
-        path = Path(pin_file)
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(f"--pin-file {pin_file}: no such file") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise UsageError(f"--pin-file {pin_file}: cannot be read ({err.__class__.__name__})") from None
-        pin = raw.splitlines()[0] if raw.splitlines() else ""
-        if not pin:
-            raise UsageError(f"--pin-file {pin_file}: the file is empty; its first line must be the PIN")
-        if path.stat().st_mode & 0o077:
-            print(f"keyceremony: warning: {pin_file} can be read by other users; chmod 600 it",
-                  file=sys.stderr)
-        return pin
-    pin = os.environ.get(PIN_ENV)
-    if pin:
-        return pin
-    if sys.stdin.isatty():
-        import getpass
-
-        pin = getpass.getpass(f"User PIN for token '{token}': ")
-        if pin:
-            return pin
-    raise UsageError(
-        f"token '{token}' needs its user PIN: type it at the prompt (run on a terminal), set "
-        f"{PIN_ENV}, or give --pin-file FILE"
-    )
-
-
-def _open_backend(args: argparse.Namespace, kind: str):  # type: ignore[no-untyped-def]
+def _open_backend(args: argparse.Namespace, kind: str) -> tuple[KeyBackend, str]:
+    """The key store to use, and how to name it in messages."""
     if kind == "soft":
         from keyceremony.keys.soft import SoftBackend
 
@@ -177,8 +157,6 @@ def _open_backend(args: argparse.Namespace, kind: str):  # type: ignore[no-untyp
 
 @_reports_errors
 def _backup(args: argparse.Namespace) -> int:
-    from keyceremony.cli.main import Progress
-
     kind = _choose_backend(args)
     if not 1 <= args.threshold <= args.shares <= 255:
         raise UsageError(
@@ -203,8 +181,6 @@ def _backup(args: argparse.Namespace) -> int:
         from keyceremony.cards.share_cards import check_card_names
 
         check_card_names(label, args.custodian)
-    from keyceremony.cli.main import output_folder
-
     out = output_folder(args.out)
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if not args.no_cards:
@@ -213,8 +189,8 @@ def _backup(args: argparse.Namespace) -> int:
     if existing and not args.force:
         raise UsageError(f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite")
 
-    from keyceremony.recipes.backup import generate_and_back_up, make_backup, write_backup
     from keyceremony.keys.model import KeyAlgorithm
+    from keyceremony.recipes.backup import generate_and_back_up, make_backup, write_backup
 
     progress = Progress()
     t0 = time.perf_counter()
@@ -222,7 +198,7 @@ def _backup(args: argparse.Namespace) -> int:
     files: list[Path] = []
     timing: dict[str, float] = {}
 
-    def write(backup) -> None:  # type: ignore[no-untyped-def]
+    def write(backup: Backup) -> None:
         timing["backup"] = time.perf_counter() - t0
         files.extend(write_backup(backup, out, cards=not args.no_cards, custodians=args.custodian,
                                   paper=args.paper, on_step=progress.step))
@@ -237,6 +213,9 @@ def _backup(args: argparse.Namespace) -> int:
             write(backup)
             origin = f"existing key in {where}"
         elif args.key_file:
+            from keyceremony.keys.soft import SoftBackend
+
+            assert isinstance(backend, SoftBackend)  # --key-file is refused above unless the back end is soft
             material, algorithm = _load_key_file(args.key_file, algorithm)
             try:
                 key = backend.import_key(label, algorithm, material)
@@ -259,7 +238,7 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_key_file(path: str, algorithm):  # type: ignore[no-untyped-def]
+def _load_key_file(path: str, algorithm: KeyAlgorithm | None) -> tuple[bytearray, KeyAlgorithm]:
     """(bytearray material, KeyAlgorithm): raw AES bytes, or PKCS#8 DER of an EC/Ed25519 key."""
     from keyceremony.keys.model import KeyAlgorithm
 
@@ -300,11 +279,12 @@ def _load_key_file(path: str, algorithm):  # type: ignore[no-untyped-def]
     return bytearray(der), found
 
 
-def _print_backup_summary(backup, out: Path, files: list[Path], origin: str, kind: str,  # type: ignore[no-untyped-def]
+def _print_backup_summary(backup: Backup, out: Path, files: list[Path], origin: str, kind: str,
                           seconds_backup: float, seconds_total: float) -> None:
-    from keyceremony.keys.backup_package import format_kcv, format_package_fingerprint
+    from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.codec.pgp_words import to_words
-    from keyceremony.shares.shareset import describe_set, format_fingerprint
+    from keyceremony.keys.backup_package import format_kcv, format_package_fingerprint
+    from keyceremony.shares.shareset import describe_set
 
     package = backup.package
     first = backup.shares[0]
@@ -338,11 +318,11 @@ def _print_backup_summary(backup, out: Path, files: list[Path], origin: str, kin
 
 @_reports_errors
 def _recover(args: argparse.Namespace) -> int:
-    from keyceremony.cli.main import Progress
-
     if args.reveal and args.drill:
         raise UsageError("--reveal writes the key out, --drill only rehearses; choose one")
-    kind = args.backend or ("pkcs11" if (args.module or args.token) else ("soft" if (args.drill or args.reveal) else None))
+    kind = args.backend or (
+        "pkcs11" if (args.module or args.token) else ("soft" if (args.drill or args.reveal) else None)
+    )
     if kind is None:
         raise UsageError(
             "say where the key goes: --into pkcs11 --module PATH --token LABEL; or --drill to "

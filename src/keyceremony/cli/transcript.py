@@ -1,8 +1,8 @@
 """``keyceremony transcript ...``: the command line over :mod:`keyceremony.transcript`.
 
 Registered by ``keyceremony.cli.main`` with :func:`add_transcript_commands`. Only ``argparse`` and
-the standard library are imported at start-up; the command imports what it needs when it runs
-(STACK.md §6). Failures are raised as :class:`~keyceremony.errors.KeyCeremonyError` and printed
+the standard library are imported at start-up; the command imports what it needs when it runs,
+so ``keyceremony --help`` stays fast. Failures are raised as :class:`~keyceremony.errors.KeyCeremonyError` and printed
 by ``keyceremony.cli.main``, which exits non-zero: for a bad transcript the message names the
 first bad line and its sequence number (docs/auditor-guide.md).
 """
@@ -12,10 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from keyceremony.cli.common import Subcommands
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
-def add_transcript_commands(subparsers: Any) -> None:
+def add_transcript_commands(subparsers: Subcommands) -> None:
     """Add ``transcript verify`` to the top-level ``subparsers`` (from ``add_subparsers``)."""
     parser = subparsers.add_parser("transcript", help="check a signed ceremony transcript")
     actions = parser.add_subparsers(metavar="ACTION")
@@ -63,8 +68,8 @@ def add_transcript_commands(subparsers: Any) -> None:
 
 
 def _fingerprint_option(option: str, text: str) -> bytes:
-    from keyceremony.errors import UsageError
     from keyceremony.codec.fingerprint import parse_fingerprint
+    from keyceremony.errors import UsageError
 
     try:
         return parse_fingerprint(text)
@@ -78,8 +83,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from keyceremony.errors import UsageError
     from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, same_fingerprint
+    from keyceremony.errors import UsageError
     from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
 
     expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
@@ -104,7 +109,8 @@ def _verify(args: argparse.Namespace) -> int:
     )
 
     state = "sealed" if result.sealed else "NOT SEALED (in progress)"
-    print(f"{args.file}: intact and {state}; {len(result.entries)} entries, every signature and link of the hash chain verified")
+    print(f"{args.file}: intact and {state}; {len(result.entries)} entries, "
+          "every signature and link of the hash chain verified")
     print(f"  ceremony:  {result.ceremony_id}  {result.title}")
     print(f"  ran:       {_time(result.started)} to {_time(result.ended)}")
     print(f"  ceremony key fingerprint: {format_fingerprint(result.fingerprint)}")
@@ -136,7 +142,7 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _time(moment: Any) -> str:
+def _time(moment: datetime) -> str:
     from keyceremony.transcript import format_time
 
     return format_time(moment)
@@ -144,8 +150,8 @@ def _time(moment: Any) -> str:
 
 def _report(args: argparse.Namespace) -> int:
     from keyceremony.cards.pdf_render import render_report_pdf
-    from keyceremony.errors import UsageError
     from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.errors import UsageError
     from keyceremony.transcript import verify_transcript
     from keyceremony.transcript.report import build_report
 
@@ -164,6 +170,7 @@ def _report(args: argparse.Namespace) -> int:
     )
     pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
     Path(args.out).write_bytes(pdf)
-    print(f"{args.file}: verified ({len(result.entries)} entries, ceremony key {format_fingerprint(result.fingerprint)})")
+    print(f"{args.file}: verified ({len(result.entries)} entries, "
+          f"ceremony key {format_fingerprint(result.fingerprint)})")
     print(f"Wrote the report to {args.out}; print it for the witnesses and auditors to sign.")
     return 0

@@ -12,9 +12,10 @@ import hashlib
 from dataclasses import dataclass
 
 from keyceremony.codec.canonical_json import encode
-from keyceremony.codec.pgp_words import to_words
 from keyceremony.codec.fingerprint import format_fingerprint
-from keyceremony.transcript.model import VerifiedTranscript, format_time
+from keyceremony.codec.pgp_words import to_words
+from keyceremony.transcript.values import format_time
+from keyceremony.transcript.verify import VerifiedTranscript
 
 
 @dataclass(frozen=True)

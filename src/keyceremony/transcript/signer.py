@@ -21,10 +21,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NoReturn, Protocol, runtime_checkable
 
-from keyceremony.errors import SignerUnavailable
 from keyceremony.codec.fingerprint import FINGERPRINT_LEN, format_fingerprint
+from keyceremony.errors import SignerUnavailable
+
+if TYPE_CHECKING:  # imported when a key is made, so that importing this module stays cheap
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PUBLIC_KEY_LEN = 32
 SIGNATURE_LEN = 64
@@ -68,8 +71,8 @@ class SoftSigner:
 
     __slots__ = ("_key", "_public_key")
 
-    def __init__(self, private_key: object, public_key: bytes) -> None:  # use generate()
-        self._key = private_key
+    def __init__(self, private_key: Ed25519PrivateKey, public_key: bytes) -> None:  # use generate()
+        self._key: Ed25519PrivateKey | None = private_key
         self._public_key = public_key
 
     @classmethod
@@ -104,7 +107,7 @@ class SoftSigner:
                 f"the ceremony key {format_fingerprint(self.fingerprint)} was destroyed when the "
                 "ceremony was sealed; nothing more can be signed with it"
             )
-        return self._key.sign(bytes(message))  # type: ignore[attr-defined]
+        return self._key.sign(bytes(message))
 
     def destroy(self) -> None:
         self._key = None
@@ -113,7 +116,7 @@ class SoftSigner:
         state = "destroyed" if self._key is None else "live"
         return f"SoftSigner({format_fingerprint(self.fingerprint)}, {state})"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         raise TypeError("the ceremony key cannot be pickled or copied: it must never be written anywhere")
 
 

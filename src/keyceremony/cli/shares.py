@@ -1,0 +1,311 @@
+"""``keyceremony split``, ``combine`` and ``verify-share``: a secret split into signed shares.
+
+A thin front end over :mod:`keyceremony.shares` and :mod:`keyceremony.recipes.sources`
+(docs/share-format.md). Only the standard library is imported here at start-up; the share code
+and card rendering are imported inside the commands, so ``keyceremony --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from keyceremony.atomic_file import write_atomically
+from keyceremony.cli.common import Progress, Subcommands, output_folder
+from keyceremony.errors import KeyCeremonyError, UsageError
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from keyceremony.shares.payload import SharePayload
+
+    SharesFrom: TypeAlias = list[tuple[str, SharePayload]]  # (source name, share), as read_shares gives them
+
+
+def add_share_commands(sub: Subcommands) -> None:
+    """Register ``split``, ``combine`` and ``verify-share`` on the main parser's subcommands."""
+    p = sub.add_parser("split", help="split a secret into signed shares, any THRESHOLD of which recover it")
+    p.add_argument("--threshold", "-k", type=int, required=True, help="shares needed to recover")
+    p.add_argument("--shares", "-n", type=int, required=True, help="shares to make (at most 255)")
+    p.add_argument("--in", dest="input", required=True, metavar="FILE", help="the secret; - reads stdin")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for share-1.txt ... share-N.txt")
+    p.add_argument("--label", default="", help="what the secret is, printed on every share (64 bytes max)")
+    p.add_argument("--force", action="store_true", help="overwrite share files already in DIR")
+    p.add_argument("--cards", action="store_true", help="also print a PDF card per share and check it reads back")
+    p.add_argument("--custodian", action="append", default=[], metavar="NAME",
+                   help="holder of the next share's card (repeat, in share order)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
+    p.set_defaults(run=_split)
+
+    p = sub.add_parser("combine", help="recover a secret from share files")
+    p.add_argument("sources", nargs="*", metavar="SHARE", help="share .txt files, card PDFs or images")
+    p.add_argument("--type", action="store_true", help="type shares in from their cards' text lines")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
+    p.set_defaults(run=_combine)
+
+    p = sub.add_parser("verify-share", help="check one share on its own: integrity, signature, set")
+    p.add_argument("source", metavar="SHARE", help="a share .txt file, card PDF or image")
+    p.add_argument("--fingerprint", metavar="FP",
+                   help="the set fingerprint recorded at the ceremony: 32 hex digits or its 16 words")
+    p.set_defaults(run=_verify_share)
+
+
+# --- split ---------------------------------------------------------------------------------------
+
+
+def _read_secret(path: str) -> bytearray:
+    """Read into a bytearray the caller wipes."""
+    try:
+        if path == "-":
+            data = bytearray(sys.stdin.buffer.read())
+        else:
+            size = os.path.getsize(path)
+            data = bytearray(size)
+            with open(path, "rb", buffering=0) as f:
+                view = memoryview(data)
+                got = 0
+                while got < size and (n := f.readinto(view[got:])):
+                    got += n
+                del view
+            if got != size:
+                raise UsageError(f"{path}: the file changed size while being read; try again")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file; check the path of the secret") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder; give the file holding the secret") from None
+    if not data:
+        raise UsageError(f"{'standard input' if path == '-' else path}: the secret is empty; nothing to split")
+    return data
+
+
+def _split(args: argparse.Namespace) -> int:
+    from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.shares import text as share_text
+    from keyceremony.shares.payload import check_label
+    from keyceremony.shares.shareset import create_share_set, describe_set
+
+    if not 1 <= args.threshold <= args.shares <= 255:
+        raise UsageError(
+            f"--threshold {args.threshold} --shares {args.shares}: need 1 <= threshold <= shares <= 255"
+        )
+    try:
+        check_label(args.label)
+    except ValueError as err:
+        raise UsageError(f"--label: {err}") from None
+    if len(args.custodian) > args.shares:
+        raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} shares")
+    if args.custodian and not args.cards:
+        raise UsageError("--custodian names go on the cards; add --cards")
+    if args.cards:
+        from keyceremony.cards.share_cards import check_card_names
+
+        check_card_names(args.label, args.custodian)
+    out = output_folder(args.out)
+    targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
+    if args.cards:
+        targets += [out / f"card-{i}.pdf" for i in range(1, args.shares + 1)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not args.force:
+        raise UsageError(
+            f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite"
+        )
+    progress = Progress()
+    secret = _read_secret(args.input)
+    try:
+        progress.step(f"splitting {len(secret):,} bytes {args.threshold}-of-{args.shares}...")
+        # a bytearray, so it can be wiped below; create_share_set only reads it
+        payloads = create_share_set(cast("bytes", secret), args.threshold, args.shares, label=args.label)
+    finally:
+        secret[:] = bytes(len(secret))
+    if args.cards:
+        from keyceremony.cards.share_cards import check_card_fits
+
+        check_card_fits(payloads[0])
+    out.mkdir(parents=True, exist_ok=True)
+    first = payloads[0]
+    fingerprint = format_fingerprint(first.fingerprint())
+    for target, payload in zip(targets, payloads, strict=False):  # the share files; the cards come after
+        progress.step(f"writing {target.name} ({payload.x} of {len(payloads)})...")
+        comments = _share_comments(payload, fingerprint)
+        write_atomically(target, share_text.iter_text(payload, comments))
+    checks = []
+    if args.cards:
+        from keyceremony.cards.share_cards import write_cards
+
+        progress.step("printing and reading back cards...")
+        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=write_atomically)
+    progress.done()
+    print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
+    for check in checks:
+        print(f"  {check.path.name}: printed, rendered at 150 dpi and read back to share {check.x}: OK")
+    print(f"Set fingerprint: {fingerprint}")
+    print(f"  in words: {' '.join(to_words(first.fingerprint()))}")
+    print("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
+    return 0
+
+
+def _share_comments(payload: SharePayload, fingerprint: str) -> list[str]:
+    from datetime import datetime
+
+    from keyceremony.shares.shareset import format_set_id
+
+    when = datetime.fromtimestamp(payload.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    label = f"{payload.label}: " if payload.label else ""
+    return [
+        f"{label}share {payload.x} of {payload.count}; any {payload.threshold} recover the secret",
+        f"set {format_set_id(payload.set_id)}, made {when}, secret {len(payload.y)} bytes",
+        f"set fingerprint {fingerprint}",
+        "Keep this secret. Each data line: number, 24 characters, 3-character check.",
+    ]
+
+
+# --- combine -------------------------------------------------------------------------------------
+
+
+def _load_sources(sources: Sequence[str]) -> tuple[SharesFrom, list[KeyCeremonyError]]:
+    from keyceremony.recipes.sources import read_shares
+
+    items: SharesFrom = []
+    problems: list[KeyCeremonyError] = []
+    for source in sources:
+        try:
+            items.extend(read_shares(source))
+        except KeyCeremonyError as err:
+            problems.append(err)
+    return items, problems
+
+
+def _combine(args: argparse.Namespace) -> int:
+    from keyceremony.errors import ThresholdNotMet
+    from keyceremony.shares.shareset import describe_set, recover_secret
+
+    if args.out != "-" and Path(args.out).exists() and not args.force:
+        raise UsageError(f"{args.out} already exists; choose another --out or add --force")
+    if not args.sources and not args.type:
+        raise UsageError("name the share files to combine, or add --type to type shares in")
+    progress = Progress()
+    progress.step(f"reading {len(args.sources)} share source(s)...")
+    items, problems = _load_sources(args.sources)
+    progress.done()
+    if args.type:
+        items.extend(_type_shares())
+    if not items and len(problems) == 1:
+        raise problems[0]
+    for err in problems:
+        print(f"keyceremony: set aside: {err}", file=sys.stderr)
+    if not items and not problems:  # only --type, and typing ended before a share was complete
+        raise ThresholdNotMet("no share was typed in; type each share's lines from its card, and "
+                              "at least the threshold number of shares", have=0, need=1)
+    if not items:
+        raise ThresholdNotMet("none of the shares given could be read (see above)", have=0, need=1)
+    try:
+        recovery = recover_secret(items)
+    except ThresholdNotMet as err:
+        if problems:
+            raise ThresholdNotMet(f"{err} (and {len(problems)} source(s) could not be read, see above)",
+                                  have=err.have, need=err.need,
+                                  set_aside=err.set_aside + tuple(str(p) for p in problems),
+                                  causes=err.causes + tuple(problems)) from None
+        raise
+    for r in recovery.rejected:
+        print(f"keyceremony: set aside: {r.reason}", file=sys.stderr)
+    if args.strict and (problems or recovery.rejected):
+        raise UsageError("--strict: some shares were set aside (see above); nothing was written")
+    secret = bytearray(recovery.secret)
+    try:
+        if args.out == "-":
+            sys.stdout.buffer.write(secret)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomically(Path(args.out), bytes(secret))
+    finally:
+        secret[:] = bytes(len(secret))
+    where = "standard output" if args.out == "-" else args.out
+    print(
+        f"Recovered the {len(secret)}-byte secret of {describe_set(recovery.reference)} from "
+        f"{len(recovery.used)} share(s): {', '.join(recovery.used)}; wrote it to {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _type_shares() -> SharesFrom:
+    """Prompt for shares typed from their cards, checking every line as it is entered."""
+    from keyceremony.shares.text import HEADER, from_text, line_check_error, lines_needed
+
+    typed: SharesFrom = []
+    print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
+    print("A share ends by itself after its last line (or type an empty line); an empty line", file=sys.stderr)
+    print("before any line ends typing.", file=sys.stderr)
+    completed = False  # the last share ended by itself: one empty line after it separates
+    while True:
+        number = len(typed) + 1
+        lines: list[str] = []
+        while True:
+            # The prompt goes to stderr: with --out - stdout carries only the secret.
+            print(f"share #{number}, line {len(lines) + 1:02d}: ", end="", file=sys.stderr, flush=True)
+            try:
+                line = input()
+            except EOFError:  # input ended: end the prompt's line, then as an empty line
+                print(file=sys.stderr)
+                line, completed = "", False
+            if not line.strip():
+                if completed and not lines:
+                    completed = False
+                    continue
+                break
+            completed = False
+            problem = line_check_error(line, len(lines) + 1)
+            if problem:
+                print(f"  {problem}; type the line again", file=sys.stderr)
+                continue
+            lines.append(line)
+            if len(lines) == lines_needed(lines):
+                print(f"  share #{number} is complete ({len(lines)} lines)", file=sys.stderr)
+                completed = True
+                break
+        if not lines:
+            return typed
+        source = f"typed share #{number}"
+        try:
+            typed.append((source, from_text(HEADER + "\n" + "\n".join(lines) + "\n", source=source)))
+        except KeyCeremonyError as err:
+            print(f"  {err}; type this share again", file=sys.stderr)
+
+
+# --- verify-share --------------------------------------------------------------------------------
+
+
+def _verify_share(args: argparse.Namespace) -> int:
+    from keyceremony.codec.fingerprint import format_fingerprint, parse_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.recipes.sources import read_shares
+    from keyceremony.shares.shareset import check_fingerprint, describe_set, verify_share
+
+    expected = None
+    if args.fingerprint:
+        try:
+            expected = parse_fingerprint(args.fingerprint).hex()
+        except ValueError as err:
+            raise UsageError(f"--fingerprint {args.fingerprint!r}: {err}") from None
+    for source, payload in read_shares(args.source):
+        verify_share(payload, source=source)
+        if expected:
+            check_fingerprint(payload, expected, source=source)
+        print(f"{source}: OK, a genuine share; signature verified")
+        print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
+        print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")
+        print(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
+        if args.fingerprint:
+            print("  matches the fingerprint given")
+        else:
+            print("  compare the fingerprint with the one recorded at the ceremony")
+    return 0
