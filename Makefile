@@ -8,7 +8,8 @@ setup:
 demo: setup
 	@$(PY) -m keyceremony.demo demo-output
 
-test: setup
+# `make test` runs the linters first: a type error or a broken import contract fails CI.
+test: lint
 	@$(PY) -m pytest -q
 
 lint: setup

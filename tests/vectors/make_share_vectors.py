@@ -23,14 +23,14 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from keyceremony.shares.payload import SharePayload
-from keyceremony.shares.text import HEADER, format_line, to_qr_text, to_text
 from keyceremony.shares.shareset import create_share_set, format_fingerprint, format_set_id
+from keyceremony.shares.text import HEADER, format_line, to_qr_text, to_text
 
 CREATED = 1_735_689_600  # 2025-01-01 00:00:00 UTC
 LABEL = "payments-root-2025"
@@ -95,7 +95,7 @@ def flip(data: bytes, index: int, mask: int = 0x01) -> bytes:
 
 def comments(p: SharePayload) -> list[str]:
     """The comment lines `keyceremony split` writes (informational; the payload is authoritative)."""
-    when = datetime.fromtimestamp(p.created, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.fromtimestamp(p.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
     label = f"{p.label}: " if p.label else ""
     return [
         f"{label}share {p.x} of {p.count}; any {p.threshold} recover the secret",
@@ -123,7 +123,8 @@ def text_of_bytes(name: str, data: bytes) -> dict:
     chars = base64.b32encode(data).decode().rstrip("=")
     rows = [chars[i : i + 24] for i in range(0, len(chars), 24)]
     width = max(2, len(str(len(rows))))
-    return {"name": name, "text": "\n".join([HEADER] + [format_line(i, r, width) for i, r in enumerate(rows, 1)]) + "\n"}
+    lines = [HEADER] + [format_line(i, r, width) for i, r in enumerate(rows, 1)]
+    return {"name": name, "text": "\n".join(lines) + "\n"}
 
 
 def with_check(body: bytes) -> bytes:
@@ -367,8 +368,10 @@ def build_cases() -> dict[str, dict]:
 
     # unknown_version ----------------------------------------------------------------------------------
     case("unknown-version-text", "a share file headed 'keyceremony share v2'",
-         [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("share-3.txt", a[3], header("keyceremony share v2"))],
-         "unknown_version", contains=["share-3.txt, line 1: share text version 2 is not supported", "newer keyceremony"])
+         [text("share-1.txt", a[1]), text("share-2.txt", a[2]),
+          text("share-3.txt", a[3], header("keyceremony share v2"))],
+         "unknown_version",
+         contains=["share-3.txt, line 1: share text version 2 is not supported", "newer keyceremony"])
     v2 = with_check(b"KCS\x02" + a[3].to_bytes()[4:-4])
     case("unknown-version-payload", "a QR text of a payload with version byte 2",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), qr("card-3.png", v2)],
