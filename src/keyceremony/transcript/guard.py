@@ -20,11 +20,11 @@ MAX_DATA_DEPTH = 16
 _SECRET_ANYWHERE = (
     "secret", "private", "password", "passwd", "passphrase", "mnemonic", "plaintext",
     "cleartext", "credential",
-)  # fmt: skip
+)
 _SECRET_WORDS = frozenset(
     {"key", "keys", "pin", "pins", "puk", "seed", "seeds", "pwd", "pass", "sk", "otp", "kek",
      "dek", "apikey", "share", "shares", "wrapped"}
-)  # fmt: skip
+)
 # Words that say the field describes a secret instead of holding it: "key_label",
 # "public_key", "key_check_value", "share_set_id", "pin_attempts", "key_destroyed".
 _PUBLIC_QUALIFIERS = frozenset(
@@ -34,7 +34,7 @@ _PUBLIC_QUALIFIERS = frozenset(
      "holders", "custodian", "custodians", "owner", "owners", "set", "status", "changed",
      "destroyed", "generated", "created", "verified", "attempts", "retries", "policy", "slot",
      "token", "handle", "location"}
-)  # fmt: skip
+)
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 

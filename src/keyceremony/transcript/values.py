@@ -29,7 +29,7 @@ REASONS = frozenset(
         "foreign", "sequence", "chain", "structure", "signature", "time", "not-sealed",
         "wrong-key", "template",
     }
-)  # fmt: skip
+)
 """The closed vocabulary of ``TranscriptTampered.reason`` (docs/transcript.md §9)."""
 
 Clock: TypeAlias = Callable[[], datetime]

@@ -291,7 +291,7 @@ class Chain:
                 "structure",
                 f"step '{CEREMONY_STEP}' is reserved; event '{entry.event}' is not one of its events",
                 n, seq,
-            )  # fmt: skip
+            )
         if own and entry.event == OPENED and n != 1:
             raise self.fail("structure", "the ceremony is opened a second time (it was opened on line 1)", n, seq)
         head = own and entry.event in _SEGMENT_HEADS
