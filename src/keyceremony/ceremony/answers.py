@@ -3,7 +3,7 @@
 A scripted driver of the engine (for automation, scheduled drills and tests): everything the
 terminal UI would ask people, written down beforehand. :func:`load_answers` reads and checks a
 file against its template (every error names the line); :class:`AnswersPrompter` answers the
-engine's requests from it (docs/ceremony-guide.md §5 and §8 describe the format).
+engine's requests from it (docs/ceremony-guide.md §9 describes the format).
 
 Paths in the file are relative to the file's own folder, and ``$VAR`` / ``${VAR}`` are taken
 from the environment (an unset variable is an error). PINs are refused here: they come from

@@ -55,7 +55,7 @@ NEW_KEY_CONFIRMATION = "new-fingerprint-recorded"
 
 
 class StepKind(StrEnum):
-    """The kinds of template step (docs/ceremony-guide.md §7.4); equal to their names as str."""
+    """The kinds of template step (docs/ceremony-guide.md §8.4); equal to their names as str."""
 
     ROLL_CALL = "roll-call"
     PREFLIGHT = "preflight"

@@ -3,7 +3,7 @@
 A template says what a ceremony is for (``kind``: ``key-generation``, ``recovery`` or
 ``dr-drill``), who takes part (``[roles.*]``, with how many must attend), and the steps in
 order (``[[steps]]``), each with the people it needs present (``quorum``). The format is
-specified, with an example, in docs/ceremony-guide.md §7; the bundled templates are in
+specified, with an example, in docs/ceremony-guide.md §8; the bundled templates are in
 ``keyceremony/ceremony_templates/`` (and, in a checkout, ``ceremony_templates/``).
 
 Every error names the file and the line: tomllib's own line for a TOML syntax error, and for a
@@ -38,7 +38,7 @@ PAPERS = ("a4", "letter")
 ADMINISTRATOR = "ceremony-administrator"
 CUSTODIAN = "custodian"
 
-# Step kinds: the template kinds they may appear in (docs/ceremony-guide.md §7.4).
+# Step kinds: the template kinds they may appear in (docs/ceremony-guide.md §8.4).
 STEP_KINDS: dict[str, tuple[str, ...]] = {
     "roll-call": KINDS,
     "preflight": KINDS,

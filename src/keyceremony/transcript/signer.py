@@ -66,7 +66,7 @@ class SoftSigner:
 
     Wiping: the 32-byte seed is read into a ``bytearray`` and overwritten as soon as
     ``cryptography`` has made its own key object; ``destroy`` drops that object, and OpenSSL
-    clears the key when it is freed (Python cannot overwrite it earlier; docs/core.md §5).
+    clears the key when it is freed (Python cannot overwrite it earlier; docs/core.md §6).
     """
 
     __slots__ = ("_key", "_public_key")

@@ -1,0 +1,257 @@
+"""The recovery and drill steps: cards presented, the key recovered, test-decrypted and reported
+(docs/ceremony-guide.md §8.4)."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from keyceremony.ceremony.ports import PresentCardsRequest
+from keyceremony.ceremony.steps.context import (
+    StepContext,
+    StepHandler,
+    step_id_of,
+    store_name,
+)
+from keyceremony.errors import CeremonyError, KeyCheckMismatch
+from keyceremony.transcript import Entry
+
+_USED = re.compile(r"^(?P<source>.*) \(share (?P<x>\d+)\)$")
+
+
+def _used_shares(inputs: Any) -> dict[str, int]:
+    """``RecoveryInputs.used`` ("card-1.pdf (share 1)") as {source: share number}."""
+    out = {}
+    for item in inputs.used:
+        match = _USED.match(item)
+        if match:
+            out[match.group("source")] = int(match.group("x"))
+    return out
+
+
+# --- recovery and drills ----------------------------------------------------------------------------
+
+
+def _gather(ctx: StepContext, sources: Sequence[str]) -> Any:
+    from keyceremony.recipes.backup import gather_recovery_inputs
+
+    return gather_recovery_inputs(list(sources))
+
+
+def _inputs_again(ctx: StepContext, why: str) -> Any:
+    """Rebuild the wrapping key from the cards recorded at the present-cards step."""
+    facts = ctx.fact("cards-accepted", "present-cards")
+    inputs = _gather(ctx, facts["sources"])
+    ctx.material["inputs"] = inputs
+    ctx.append("cards-read-again", {"reason": why, "cards_used": sorted(_used_shares(inputs).values())})
+    return inputs
+
+
+class PresentCards(StepHandler):
+    kind = "present-cards"
+
+    def run(self, ctx: StepContext) -> None:
+        from keyceremony.keys.backup_package import format_package_fingerprint
+        from keyceremony.shares.shareset import format_fingerprint, format_set_id
+
+        custodians = ctx.custodians()
+        cards = list(ctx.prompter.present_cards(PresentCardsRequest(ctx.info, tuple(custodians))))
+        for card in cards:
+            if card.custodian is not None and card.custodian not in custodians:
+                raise CeremonyError(f"{card.path}: '{card.custodian}' is not a custodian present at this step")
+        old = ctx.material.pop("inputs", None)
+        if old is not None:
+            old.close()
+        sources = [str(Path(c.path).resolve()) for c in cards]
+        inputs = _gather(ctx, sources)
+        ctx.material["inputs"] = inputs
+        used = _used_shares(inputs)
+        for card, source in zip(cards, sources, strict=True):
+            if source in used:
+                ctx.append(
+                    "card-presented",
+                    {"share_number": used[source], "presented_by": card.custodian, "bag_number": card.bag,
+                     "card_file": Path(source).name},
+                )  # fmt: skip
+        if inputs.set_aside:
+            ctx.append("cards-set-aside", {"reasons": list(inputs.set_aside)})
+        ref, package = inputs.reference, inputs.package
+        ctx.append(
+            "cards-accepted",
+            {
+                "set_id": format_set_id(ref.set_id),
+                "set_fingerprint": format_fingerprint(ref.fingerprint()),
+                "package_fingerprint": format_package_fingerprint(package.fingerprint()),
+                "key_label": package.label,
+                "algorithm": package.algorithm.value,
+                "kcv": package.key_check_value,
+                "threshold": ref.threshold,
+                "cards_used": sorted(used.values()),
+                "sources": [s for s in sources if s in used],
+            },
+        )
+        ctx.complete({"cards_used": len(used)})
+
+
+class Recover(StepHandler):
+    kind = "recover"
+
+    def target(self, ctx: StepContext, package: Any) -> tuple[str, bool, bool]:
+        from keyceremony.recipes.backup import DRILL_LABEL_PREFIX
+
+        if ctx.template.drill:
+            return DRILL_LABEL_PREFIX + ctx.ports.randbytes(4).hex(), False, False
+        return ctx.params.key_label or package.label, True, ctx.params.extractable
+
+    def run(self, ctx: StepContext) -> None:
+        from keyceremony.keys.recovery import recover_key, verify_recovered_key
+
+        inputs = ctx.material.get("inputs") or _inputs_again(
+            ctx,
+            "the wrapping key rebuilt from the cards was held only in memory and was lost "
+            "when the program stopped; the cards recorded at the present-cards step are read again",
+        )
+        package = inputs.package
+        label, persistent, extractable = self.target(ctx, package)
+        ours = any(e.event == "recovering" and e.data.get("key_label") == label for e in ctx.entries())
+        backend = ctx.backend
+        key = None
+        if persistent and backend.count_objects(label):
+            if not ours:
+                raise CeremonyError(
+                    f"{store_name(ctx)} already holds a key labelled '{label}'; set key_label in the "
+                    "template's [parameters] to recover under another label, or delete the old key"
+                )
+            key = backend.find(label, algorithm=package.algorithm)
+            verify_recovered_key(backend, key, package.key_check_value, package.canary, package.public_key)
+            ctx.append("found-after-interruption", {"key_label": label, "kcv": package.key_check_value})
+        else:
+            ctx.append("recovering", {"key_label": label, "store": store_name(ctx), "persistent": persistent})
+            key = recover_key(
+                backend, bytearray(inputs.wrapping_key), package.wrapped_key, package.key_check_value,
+                package.canary, package.public_key, label, persistent, extractable=extractable,
+            )  # fmt: skip
+        ctx.material["recovered"] = key
+        ctx.material["package"] = package
+        ctx.append(
+            "key-recovered",
+            {"key_label": label, "backed_up_label": package.label, "algorithm": package.algorithm.value,
+             "kcv": package.key_check_value, "kcv_matches": True, "canary_checked": True,
+             "store": store_name(ctx), "persistent": persistent, "extractable": extractable,
+             "drill": ctx.template.drill},
+        )  # fmt: skip
+        ctx.complete({"kcv": package.key_check_value})
+
+    def resume(self, ctx: StepContext, prior: list[Entry]) -> bool:
+        recovered = ctx.facts("key-recovered", prior)
+        if not recovered:
+            return False
+        ctx.complete({"kcv": recovered[-1]["kcv"]})
+        return True
+
+
+def _package_again(ctx: StepContext) -> Any:
+    """The backup package (public) from the cards recorded at the present-cards step."""
+    from keyceremony.keys.backup_package import format_package_fingerprint
+
+    facts = ctx.fact("cards-accepted", "present-cards")
+    for source in facts["sources"]:
+        contents = ctx.ports.scanner.read(Path(source))
+        for _, package in contents.packages:
+            if format_package_fingerprint(package.fingerprint()) == facts["package_fingerprint"]:
+                package.verify(source=source)
+                return package
+    raise CeremonyError("the backup package recorded at the present-cards step cannot be read again from its cards")
+
+
+class TestDecrypt(StepHandler):
+    kind = "test-decrypt"
+
+    def run(self, ctx: StepContext) -> None:
+        from keyceremony.keys.recovery import recover_key
+
+        backend = ctx.backend
+        facts = ctx.fact("key-recovered", "recover")
+        key = ctx.material.get("recovered")
+        package = ctx.material.get("package")
+        if key is None and facts["persistent"] and ctx.keys.persistent:
+            package = package or _package_again(ctx)
+            key = backend.find(facts["key_label"], algorithm=package.algorithm)
+        elif key is None:
+            inputs = ctx.material.get("inputs") or _inputs_again(
+                ctx,
+                "the key recovered at the recover step was a throwaway copy in memory (or a "
+                "session object) and was lost when the program stopped; the cards are read again",
+            )
+            package = inputs.package
+            label, persistent, extractable = Recover().target(ctx, package)
+            key = recover_key(
+                backend, bytearray(inputs.wrapping_key), package.wrapped_key, package.key_check_value,
+                package.canary, package.public_key, label, persistent, extractable=extractable,
+            )  # fmt: skip
+            ctx.append(
+                "recovered-again", {"key_label": label, "kcv": package.key_check_value, "store": store_name(ctx)}
+            )
+        if key is None or package is None:  # pragma: no cover - every branch above sets both
+            raise CeremonyError(f"step '{ctx.step.id}': the recovered key is not available")
+        ctx.material["recovered"] = key
+        ctx.material["package"] = package
+        kcv = backend.key_check_value(key)
+        if not hmac.compare_digest(kcv, package.key_check_value):
+            raise KeyCheckMismatch(
+                f"key '{key.label}': its check value {kcv} is not the backed-up key's "
+                f"{package.key_check_value}; it is not the key that was backed up"
+            )
+        backend.check_canary(key, package.canary, package.public_key)
+        fresh = backend.make_canary(key, key.label)
+        backend.check_canary(key, fresh, key.public_key or package.public_key)
+        where = store_name(ctx)
+        canary = ("decrypted (AES-GCM) by the key inside " if package.algorithm.is_symmetric
+                  else "signature verified, and a fresh challenge signed by the key inside ") + where  # fmt: skip
+        ctx.append(
+            "key-tested",
+            {"key_label": key.label, "kcv": kcv, "kcv_matches": True, "canary": canary,
+             "fresh_round_trip": "a new canary made and checked with the key: OK"},
+        )  # fmt: skip
+        ctx.complete({"kcv": kcv})
+
+
+class Report(StepHandler):
+    kind = "report"
+
+    def run(self, ctx: StepContext) -> None:
+        accepted = ctx.fact("cards-accepted", "present-cards")
+        recovered = ctx.fact("key-recovered", "recover")
+        presented = {str(d["share_number"]): d.get("presented_by") for d in
+                     ctx.facts("card-presented", ctx.entries(step_id_of(ctx, "present-cards")))}  # fmt: skip
+        tested = any(s.kind == "test-decrypt" for s in ctx.template.steps)
+        drill = ctx.template.drill
+        data = {
+            "outcome": "PASSED" if drill else "RECOVERED",
+            "drill": drill,
+            "key_label": accepted["key_label"],
+            "algorithm": accepted["algorithm"],
+            "kcv": accepted["kcv"],
+            "set_id": accepted["set_id"],
+            "set_fingerprint": accepted["set_fingerprint"],
+            "package_fingerprint": accepted["package_fingerprint"],
+            "cards_used": accepted["cards_used"],
+            "presented_by": presented,
+            "store": recovered["store"],
+            "tested": tested,
+            "kept": (
+                "nothing: the throwaway copy is deleted at the destroy step"
+                if drill
+                else f"key '{recovered['key_label']}' in {recovered['store']}"
+            ),  # fmt: skip
+        }
+        ctx.append("drill-report" if drill else "recovery-report", data)
+        ctx.say(
+            f"{'Drill' if drill else 'Recovery'}: {data['outcome']}; key '{data['key_label']}', "
+            f"check value {data['kcv']}",
+            "done",
+        )
+        ctx.complete({"outcome": data["outcome"]})
