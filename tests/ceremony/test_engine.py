@@ -223,7 +223,7 @@ def test_resume_refuses_another_template_and_a_foreign_folder(tmp_path):
 
 HEADLESS = [
     "keyceremony.ceremony.template", "keyceremony.ceremony.ports", "keyceremony.ceremony.state",
-    "keyceremony.ceremony.engine", "keyceremony.ceremony.steps", "keyceremony.ceremony.steps.generation", "keyceremony.ceremony.answers",
+    "keyceremony.ceremony.engine", "keyceremony.ceremony.steps", "keyceremony.ceremony.answers",
     "keyceremony.ceremony.preflight", "keyceremony.ceremony.adapters", "keyceremony.ceremony.report",
     "keyceremony.cli.ceremony",
 ]  # fmt: skip
