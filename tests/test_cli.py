@@ -426,6 +426,23 @@ def test_combine_type_ends_each_share_by_itself(ceremony, tmp_path):
     assert err_text(result).count("is complete") == 3
 
 
+def test_combine_type_answers_each_share_at_once(ceremony, other_set, tmp_path):
+    # Share 1, share 1 again, a share of another set, then shares 3 and 4: each is answered as
+    # soon as it is typed, and the duplicate and the stranger do not count.
+    order = [ceremony.share(1), ceremony.share(1), other_set.share(2), ceremony.share(3), ceremony.share(4)]
+    typed = [line for path in order for line in data_lines(path)] + [""]
+    result = ok(run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode()))
+    assert result.stdout == SECRET
+    stderr = err_text(result)
+    assert "typed share #1: accepted as share 1 of set" in stderr and "1 of 3 shares, 2 more needed" in stderr
+    assert "typed share #2 is the same share as typed share #1" in stderr
+    assert "refused; 1 of 3 shares, 2 more needed" in stderr
+    assert "typed share #3 is share 2 of set" in stderr and "it is not a card of this set" in stderr
+    assert other_set.fingerprint in stderr and ceremony.fingerprint in stderr  # both sets named
+    assert "2 of 3 shares, 1 more needed" in stderr and "3 of 3 shares: enough" in stderr
+    assert "Enough shares" in stderr
+
+
 def test_combine_type_with_files(ceremony, tmp_path):
     typed = "\n".join(data_lines(ceremony.share(2))) + "\n\n\n"
     result = ok(run("combine", ceremony.share(4), ceremony.share(5), "--type", "--out", "s.bin",

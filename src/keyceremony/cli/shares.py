@@ -196,7 +196,7 @@ def _combine(args: argparse.Namespace) -> int:
     items, problems = _load_sources(args.sources)
     progress.done()
     if args.type:
-        items.extend(_type_shares())
+        items.extend(_type_shares(items))
     if not items and len(problems) == 1:
         raise problems[0]
     for err in problems:
@@ -237,17 +237,25 @@ def _combine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _type_shares() -> SharesFrom:
-    """Prompt for shares typed from their cards, checking every line as it is entered."""
-    from keyceremony.shares.text import HEADER, from_text, line_check_error, lines_needed
+def _type_shares(given: SharesFrom) -> SharesFrom:
+    """Prompt for shares typed from their cards, checking every line as it is entered and
+    answering each share at once (accepted as share x of set X, or refused and why)."""
+    from keyceremony.shares.collector import ShareCollector
+    from keyceremony.shares.text import HEADER, line_check_error, lines_needed
 
+    collector = ShareCollector()
+    for source, payload in given:  # shares from files count towards the threshold shown
+        collector.add(source, payload)
     typed: SharesFrom = []
     print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
     print("A share ends by itself after its last line (or type an empty line); an empty line", file=sys.stderr)
     print("before any line ends typing.", file=sys.stderr)
+    if collector.reference is not None:
+        print(f"From the files: {collector.status()}.", file=sys.stderr)
     completed = False  # the last share ended by itself: one empty line after it separates
+    number = 0  # every share typed gets a number, accepted or not, so answers name it
     while True:
-        number = len(typed) + 1
+        number += 1
         lines: list[str] = []
         while True:
             # The prompt goes to stderr: with --out - stdout carries only the secret.
@@ -275,10 +283,13 @@ def _type_shares() -> SharesFrom:
         if not lines:
             return typed
         source = f"typed share #{number}"
-        try:
-            typed.append((source, from_text(HEADER + "\n" + "\n".join(lines) + "\n", source=source)))
-        except KeyCeremonyError as err:
-            print(f"  {err}; type this share again", file=sys.stderr)
+        answer = collector.add_text(HEADER + "\n" + "\n".join(lines) + "\n", source)
+        print(f"  {answer.message}", file=sys.stderr)
+        if answer.accepted:
+            typed.append(collector.accepted[answer.share_number or 0])
+            if collector.complete:
+                print("  Enough shares: type an empty line to recover (or another share to cross-check).",
+                      file=sys.stderr)
 
 
 # --- verify-share --------------------------------------------------------------------------------
