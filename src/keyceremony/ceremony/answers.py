@@ -329,6 +329,8 @@ class AnswersPrompter:
             self.say(f"== {announcement.text}")
         elif announcement.kind in ("warning",):
             self.say(f"   WARNING: {announcement.text}")
+        elif announcement.kind == "card" and announcement.data.get("accepted") is False:
+            self.say(f"   REFUSED: {announcement.text}")
         else:
             self.say(f"   {announcement.text}")
 
@@ -376,9 +378,19 @@ class AnswersPrompter:
         raise self._missing(f"the answers name no custodian for card {request.share_number}")
 
     def scan_back(self, request: ScanBackRequest) -> Path | None:
+        if request.attempt > 1:  # a file gives the same read again: stop, saying why
+            raise self._missing(
+                f"card {request.share_number} did not read back: {request.problem}. Fix the scan named "
+                f"under [steps.{request.step.id}] images (or remove it to read the PDF), then run again"
+            )
         return self.answers.step(request.step.id).images.get(request.share_number)
 
     def present_cards(self, request: PresentCardsRequest) -> Sequence[PresentedCard]:
+        if request.attempt > 1:  # the answers listed every card they have
+            raise self._missing(
+                f"the cards listed under [steps.{request.step.id}] are not enough: {request.status} "
+                "(see the refusals above). List more cards, then run again: it resumes at this step"
+            )
         cards = self.answers.step(request.step.id).cards
         if not cards:
             raise self._missing(

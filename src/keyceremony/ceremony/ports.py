@@ -75,6 +75,7 @@ class StepKind(StrEnum):
 class AnnouncementKind(StrEnum):
     STEP = "step"  # a step begins
     FINGERPRINT = "fingerprint"  # read a fingerprint aloud: data has ``hex`` and ``words``
+    CARD = "card"  # one card's answer: data has ``accepted``, ``outcome``, ``have``, ``needed``
     INFO = "info"
     WARNING = "warning"
     DONE = "done"
@@ -207,19 +208,31 @@ class HandOver:
 @dataclass(frozen=True)
 class ScanBackRequest:
     """Card ``share_number`` is read back: answer None to render and decode ``card`` (the PDF
-    just printed), or the path of a scan or photo of the printed card to decode instead."""
+    just printed), or the path of a scan or photo of the printed card to decode instead.
+
+    ``attempt`` counts the reads of this card; from the second on, ``problem`` says why the
+    last one was refused (the same card is asked for again, the others are not)."""
 
     step: StepInfo
     share_number: int
     card: Path
+    attempt: int = 1
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
 class PresentCardsRequest:
-    """Custodians present their cards (at least ``threshold`` of them, if known)."""
+    """Custodians present their cards (at least ``threshold`` of them, if known).
+
+    Each card is answered at once (an announcement of kind ``card``). While too few are
+    accepted the request comes again with the next ``attempt``, ``status`` saying how many are
+    still needed ("2 of 3 shares, 1 more needed") and ``accepted`` the share numbers so far."""
 
     step: StepInfo
     custodians: tuple[str, ...]
+    attempt: int = 1
+    status: str = ""
+    accepted: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

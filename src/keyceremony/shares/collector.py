@@ -58,6 +58,7 @@ class Answer:
     have: int = 0
     needed: int | None = None
     error: KeyCeremonyError | None = None
+    reason: str = ""  # a refusal's sentence alone, without the count the message ends with
 
     @property
     def accepted(self) -> bool:
@@ -208,6 +209,7 @@ class ShareCollector:
             self.have,
             self.threshold,
             error,
+            message,
         )
         self.answers.append(answer)
         return answer

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,10 @@ from keyceremony.ceremony.steps.context import (
     step_id_of,
     store_name,
 )
-from keyceremony.errors import CeremonyError
+from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError
 from keyceremony.transcript import Entry
+
+MAX_READS = 5  # reads of one card at the scan-back before the step stops
 
 # --- key generation ---------------------------------------------------------------------------------
 
@@ -188,7 +189,7 @@ def _read_card(ctx: StepContext, source: Path, x: int, facts: Mapping[str, Any])
     """Read one card (or scan) and check it is share ``x`` of the recorded set, with the
     recorded package. Returns nothing secret to the caller's records; raises CeremonyError."""
     from keyceremony.keys.backup_package import format_package_fingerprint
-    from keyceremony.shares.shareset import format_fingerprint, format_set_id, verify_share
+    from keyceremony.shares.collector import ShareCollector
 
     if not Path(source).exists():
         raise CeremonyError(
@@ -200,16 +201,12 @@ def _read_card(ctx: StepContext, source: Path, x: int, facts: Mapping[str, Any])
     if len(shares) != 1:
         raise CeremonyError(f"{source}: expected one share on card {x}, found {len(shares)}")
     name, share = shares[0]
-    verify_share(share, source=name)
-    if share.x != x:
-        raise CeremonyError(f"{source}: this is share {share.x}, not share {x}; check which card is which")
-    if format_set_id(share.set_id) != facts["set_id"] or not hmac.compare_digest(
-        format_fingerprint(share.fingerprint()), facts["set_fingerprint"]
-    ):
-        raise CeremonyError(
-            f"{source}: share {x} belongs to set {format_set_id(share.set_id)}, not to set "
-            f"{facts['set_id']} made in this ceremony; do not hand it over"
-        )
+    # One card judged on its own, against the set recorded in this ceremony (shares/collector.py);
+    # the collector is dropped at once, so no more than this card's share stays in memory.
+    recorded = bytes.fromhex("".join(str(facts["set_fingerprint"]).split()))
+    answer = ShareCollector(expected_fingerprint=recorded).add(name, share, expect_x=x)
+    if not answer.accepted:
+        raise CeremonyError(f"{source}: {answer.reason}; do not hand it over")
     if not contents.packages:  # docs/share-cards.md §3.1
         raise CeremonyError(
             f"{source}: the backup package code (the smaller one, headed 'Backup package') was not "
@@ -232,10 +229,7 @@ class ScanBack(StepHandler):
         facts = ctx.fact("shares-made", "split-and-print")
         for x in range(1, facts["count"] + 1):
             pdf = ctx.ports.printer.card_path(x)
-            image = ctx.prompter.scan_back(ScanBackRequest(ctx.info, x, pdf))
-            source = Path(image) if image is not None else pdf
-            share = _read_card(ctx, source, x, facts)
-            del share
+            image, source = self.read_until_accepted(ctx, x, pdf, facts)
             how = ("the card's PDF rendered and decoded" if image is None
                    else "a scan or photo of the printed card decoded")  # fmt: skip
             ctx.progress(ProgressTask.SCAN_CARD, x, facts["count"], f"card {x} of {facts['count']} read back")
@@ -245,6 +239,32 @@ class ScanBack(StepHandler):
                  "signature_verified": True, "set_fingerprint_matches": True, "package_fingerprint_matches": True},
             )  # fmt: skip
         ctx.complete({"cards": facts["count"]})
+
+    def read_until_accepted(
+        self, ctx: StepContext, x: int, pdf: Path, facts: Mapping[str, Any]
+    ) -> tuple[Path | None, Path]:
+        """Ask for card ``x`` until it reads and checks (at most MAX_READS times); a refusal is
+        answered at once, recorded, and only this card is asked for again."""
+        problem: str | None = None
+        for attempt in range(1, MAX_READS + 1):
+            image = ctx.prompter.scan_back(ScanBackRequest(ctx.info, x, pdf, attempt, problem))
+            source = Path(image) if image is not None else pdf
+            try:
+                share = _read_card(ctx, source, x, facts)
+            except CeremonyCancelled:
+                raise
+            except KeyCeremonyError as err:
+                problem = str(err)
+                ctx.append("card-refused", {"share_number": x, "source": source.name, "attempt": attempt,
+                                            "reason": problem})  # fmt: skip
+                ctx.say(f"card {x}: {problem}. Bring it again", "card", accepted=False, share_number=x)
+                continue
+            del share
+            ctx.say(f"card {x} read back: share {x} of set {facts['set_id']}", "card", accepted=True, share_number=x)
+            return image, source
+        raise CeremonyError(
+            f"step '{ctx.step.id}': card {x} did not read back in {MAX_READS} attempts; the last: {problem}"
+        )
 
 
 class HandOver(StepHandler):

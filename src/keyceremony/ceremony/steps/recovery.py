@@ -9,15 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from keyceremony.ceremony.ports import PresentCardsRequest
+from keyceremony.ceremony.ports import PresentCardsRequest, PresentedCard, ProgressTask
 from keyceremony.ceremony.steps.context import (
     StepContext,
     StepHandler,
     step_id_of,
     store_name,
 )
-from keyceremony.errors import CeremonyError, KeyCheckMismatch
+from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError, KeyCheckMismatch, ShareFormatError
 from keyceremony.transcript import Entry
+
+MAX_ROUNDS = 10  # times the custodians are asked for more cards before the step stops
 
 _USED = re.compile(r"^(?P<source>.*) \(share (?P<x>\d+)\)$")
 
@@ -58,10 +60,7 @@ class PresentCards(StepHandler):
         from keyceremony.shares.shareset import format_fingerprint, format_set_id
 
         custodians = ctx.custodians()
-        cards = list(ctx.prompter.present_cards(PresentCardsRequest(ctx.info, tuple(custodians))))
-        for card in cards:
-            if card.custodian is not None and card.custodian not in custodians:
-                raise CeremonyError(f"{card.path}: '{card.custodian}' is not a custodian present at this step")
+        cards, refused = self.collect(ctx, tuple(custodians))
         old = ctx.material.pop("inputs", None)
         if old is not None:
             old.close()
@@ -76,8 +75,9 @@ class PresentCards(StepHandler):
                     {"share_number": used[source], "presented_by": card.custodian, "bag_number": card.bag,
                      "card_file": Path(source).name},
                 )  # fmt: skip
-        if inputs.set_aside:
-            ctx.append("cards-set-aside", {"reasons": list(inputs.set_aside)})
+        set_aside = refused + list(inputs.set_aside)
+        if set_aside:
+            ctx.append("cards-set-aside", {"reasons": set_aside})
         ref, package = inputs.reference, inputs.package
         ctx.append(
             "cards-accepted",
@@ -94,6 +94,55 @@ class PresentCards(StepHandler):
             },
         )
         ctx.complete({"cards_used": len(used)})
+
+    def collect(self, ctx: StepContext, custodians: tuple[str, ...]) -> tuple[list[PresentedCard], list[str]]:
+        """Take the cards as they are presented and answer each at once (shares/collector.py);
+        ask for more while fewer than the threshold are accepted. Returns the accepted cards
+        and the reasons of the refused ones."""
+        from keyceremony.shares.collector import ShareCollector
+
+        collector = ShareCollector()
+        accepted: list[PresentedCard] = []
+        refused: list[str] = []
+        for attempt in range(1, MAX_ROUNDS + 1):
+            request = PresentCardsRequest(
+                ctx.info,
+                custodians,
+                attempt,
+                collector.status() if attempt > 1 else "",
+                tuple(sorted(collector.accepted)),
+            )
+            for card in ctx.prompter.present_cards(request):
+                if card.custodian is not None and card.custodian not in custodians:
+                    raise CeremonyError(f"{card.path}: '{card.custodian}' is not a custodian present at this step")
+                before = len(collector.answers)
+                name = Path(card.path).name
+                try:
+                    contents = ctx.ports.scanner.read(Path(card.path))
+                except CeremonyCancelled:
+                    raise
+                except KeyCeremonyError as err:
+                    collector.unreadable(name, err)
+                else:
+                    if not contents.shares:
+                        collector.unreadable(name, ShareFormatError(f"{name}: no share was found on it"))
+                    for source, share in contents.shares:
+                        collector.add(source, share, holder=card.custodian)
+                answers = collector.answers[before:]
+                for answer in answers:
+                    ctx.say(answer.message, "card", accepted=answer.accepted, outcome=answer.outcome.value,
+                            have=answer.have, needed=answer.needed or 0)  # fmt: skip
+                    if not answer.accepted:
+                        refused.append(answer.reason)
+                if any(a.accepted for a in answers):
+                    accepted.append(card)
+                ctx.progress(ProgressTask.READ_CARD, collector.have, collector.threshold or 0, collector.status())
+            if collector.complete:
+                return accepted, refused
+        raise CeremonyError(
+            f"step '{ctx.step.id}': after {MAX_ROUNDS} rounds of cards, {collector.status()}; bring more "
+            "cards of the set and run the ceremony again: it resumes at this step"
+        )
 
 
 class Recover(StepHandler):
