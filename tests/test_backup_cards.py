@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from keyceremony.cards.pdf_render import render_card_pdf
+from keyceremony.cards.pdf import render_card_pdf
 from keyceremony.cards.qrscan import decode_qr
 from keyceremony.cards.raster import render_pdf
 from keyceremony.cards.share_cards import CardReadbackError, card_content, render_card, verify_card_pdf

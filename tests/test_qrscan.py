@@ -12,7 +12,7 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as plain_zbar
 
 from card_samples import make_card, perspective
-from keyceremony.cards.pdf_render import render_card_pdf
+from keyceremony.cards.pdf import render_card_pdf
 from keyceremony.cards.qrscan import decode_qr
 from keyceremony.cards.raster import render_pdf
 from keyceremony.cards.scan_sources import read_qr_texts

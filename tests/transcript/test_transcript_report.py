@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from keyceremony.cards.pdf_render import render_report_pdf
+from keyceremony.cards.pdf import render_report_pdf
 from keyceremony.cards.raster import pdf_text, render_pdf
 from keyceremony.transcript import verify_transcript
 from keyceremony.transcript.report import build_report

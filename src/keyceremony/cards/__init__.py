@@ -1,7 +1,7 @@
 """Printed share cards: their content, PDF drawing, QR codes made and scanned (docs/share-cards.md).
 
 - :mod:`.model` — what a card says (``CardContent``), independent of how it is drawn;
-- :mod:`.pdf_render` — draws cards and transcript reports (the only importer of ``reportlab``);
+- :mod:`.pdf` — draws cards and transcript reports (the only package importing ``reportlab``);
 - :mod:`.qr` — QR matrices (the only importer of ``qrcode``);
 - :mod:`.qrscan` — QR decoding with fall-backs (the only importer of ``pyzbar``);
 - :mod:`.raster` — PDF pages to images (the only importer of ``pypdfium2``);

@@ -1,8 +1,9 @@
 """What a printed share card says, independent of how it is drawn or scanned.
 
-``CardContent`` is the value the card renderer (``pdf_render``) draws and the thing a test or a
-sample generator builds. It imports nothing outside the standard library, so the ceremony engine
-can build cards without pulling in reportlab or qrcode (docs/architecture.md §2, §3).
+``CardContent`` is the value the card renderer (``pdf.render_card_pdf``) draws and the thing a
+test or a sample generator builds. It imports nothing outside the standard library, so the
+ceremony engine can build cards without pulling in reportlab or qrcode (docs/architecture.md §2,
+§3).
 
 The share payload itself (``qr_text`` and ``text_lines``) is opaque here: it is produced and
 parsed by the share format module. This module only checks what the card layout and the QR

@@ -74,7 +74,7 @@ def unprintable_name(what: str, name: str) -> str | None:
     checks ``CardContent`` makes, and whether the card's fonts can print every character
     (docs/share-cards.md §2.1). Callers ask before anything is made."""
     from keyceremony.cards.model import check_field
-    from keyceremony.cards.pdf_render import FONT_DESCRIPTION, unprintable
+    from keyceremony.cards.pdf import FONT_DESCRIPTION, unprintable
 
     try:
         check_field(f"{what} '{name}'", name, allow_empty=True)
@@ -137,7 +137,7 @@ class CardCheck:
 
 
 def render_card(payload: SharePayload, **kwargs: object) -> bytes:
-    from keyceremony.cards.pdf_render import render_card_pdf
+    from keyceremony.cards.pdf import render_card_pdf
 
     return render_card_pdf(card_content(payload, **kwargs))  # type: ignore[arg-type]
 

@@ -143,7 +143,7 @@ class PdfCardPrinter:
         """The auditors' PDF of the verified transcript (transcript_report.build_report), with
         the ceremony key's fingerprint, every entry and signature lines."""
         from keyceremony.atomic_file import write_atomically
-        from keyceremony.cards.pdf_render import render_report_pdf
+        from keyceremony.cards.pdf import render_report_pdf
         from keyceremony.transcript.report import build_report
 
         path = self.directory.parent / self.REPORT

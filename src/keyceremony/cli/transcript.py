@@ -149,7 +149,7 @@ def _time(moment: datetime) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from keyceremony.cards.pdf_render import render_report_pdf
+    from keyceremony.cards.pdf import render_report_pdf
     from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.errors import UsageError
     from keyceremony.transcript import verify_transcript

@@ -13,7 +13,7 @@ key is destroyed and nothing can be added.
 - :mod:`.verify` — ``verify_transcript`` and the ``VerifiedTranscript`` it returns;
 - :mod:`.writer` — ``TranscriptWriter``: create, append, seal, resume;
 - :mod:`.signer` — the ceremony key (``Signer`` protocol, ``SoftSigner``) and its fingerprint;
-- :mod:`.report` — the auditor's report model, drawn to PDF by :mod:`keyceremony.cards.pdf_render`.
+- :mod:`.report` — the auditor's report model, drawn to PDF by :mod:`keyceremony.cards.pdf`.
 
 The names below are the package's public API; import them from here, not from the module that
 defines them, so the modules can be reshaped without touching their users. Standard library and

@@ -1,7 +1,7 @@
 """What the auditors' report of a verified transcript says (docs/auditor-guide.md §5).
 
 Headless: builds a ``Report`` of plain strings from a ``VerifiedTranscript``; the PDF drawing is
-in the reportlab boundary module (``pdf_render.render_report_pdf``). A report is only made from a
+in the reportlab boundary package (``cards.pdf.render_report_pdf``). A report is only made from a
 transcript that verified, and it says what was verified, so a printed report can be checked
 against the file it came from: its first page carries the file's SHA-256.
 """

@@ -1,5 +1,4 @@
-"""Draw PDFs: share cards (one page each) and transcript reports. The only module that imports
-``reportlab`` (docs/architecture.md §3).
+"""Draw a share card as one page of PDF (docs/share-cards.md §2).
 
 A share card's layout, top to bottom, all inside 13 mm margins so any printer can print it:
 
@@ -21,11 +20,8 @@ the instructions below both, whichever fits at the larger type. Its share code i
 not, and then ``render_card_pdf`` raises ``ValueError``.
 
 Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
-on one page of A4 or US Letter. Text is set in DejaVu Sans and DejaVu Sans Mono, embedded as
-subsets, so names in Latin, Greek and Cyrillic scripts print (docs/share-cards.md §2.1); where
-those fonts are not installed, the standard PDF fonts are used and text must be in Windows-1252.
-``unprintable`` says which character of a text cannot be printed, so callers can refuse a name
-before anything is made.
+on one page of A4 or US Letter. The fonts, and which characters they print, are in
+:mod:`.fonts` (docs/share-cards.md §2.1).
 
 The output is reproducible: reportlab's invariant mode fixes the creation date and document id,
 so identical input gives identical bytes (sample cards are checked byte for byte).
@@ -35,98 +31,23 @@ from __future__ import annotations
 
 import functools
 import io
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import HexColor, white
-from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.colors import white
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm as reportlab_mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase.pdfmetrics import registerFont, registerFontFamily, stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
 from keyceremony.cards.model import CardContent
+from keyceremony.cards.pdf.fonts import FONT_DESCRIPTION, MONO, MONO_BOLD, SANS, SANS_BOLD, fit_one_line, unprintable
+from keyceremony.cards.pdf.style import BAND, BAND_TEXT_MUTED, INK, MARGIN, MUTED, PAGE_SIZES, PANEL, RULE, mm
 from keyceremony.cards.qr import qr_matrix
 
-__all__ = ["FONT_DESCRIPTION", "printable", "render_card_pdf", "render_report_pdf", "unprintable"]
+__all__ = ["render_card_pdf"]
 
-mm: float = reportlab_mm  # points per millimetre, typed (reportlab ships no types)
-
-# --- fonts (docs/share-cards.md §2.1) -----------------------------------------------------------
-
-#: Where DejaVu's TrueType files are looked for: only $KEYCEREMONY_FONT_DIR when it is set, else
-#: where Debian's fonts-dejavu-core (which `make setup` installs), Fedora and Homebrew put them.
-FONT_DIRS = tuple(Path(d) for d in (
-    (os.environ["KEYCEREMONY_FONT_DIR"],) if os.environ.get("KEYCEREMONY_FONT_DIR") else (
-        "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu-sans-fonts",
-        "/usr/share/fonts/dejavu-sans-mono-fonts", "/usr/share/fonts/TTF",
-        "/opt/homebrew/share/fonts", "/usr/local/share/fonts")
-))  # fmt: skip
-_DEJAVU = {"KC-Sans": "DejaVuSans.ttf", "KC-Sans-Bold": "DejaVuSans-Bold.ttf",
-           "KC-Mono": "DejaVuSansMono.ttf", "KC-Mono-Bold": "DejaVuSansMono-Bold.ttf"}
-
-
-def _register_fonts() -> tuple[str, str, str, str, frozenset[int] | None]:
-    """Register DejaVu if all four files are found: (sans, bold, mono, mono bold, the code points
-    all four can draw); else the standard fonts and ``None`` (Windows-1252 only)."""
-    paths = {}
-    for name, filename in _DEJAVU.items():
-        found = next((d / filename for d in FONT_DIRS if (d / filename).is_file()), None)
-        if found is None:
-            return "Helvetica", "Helvetica-Bold", "Courier", "Courier-Bold", None
-        paths[name] = found
-    fonts = {name: TTFont(name, str(path)) for name, path in paths.items()}
-    for font in fonts.values():
-        registerFont(font)
-    registerFontFamily("KC-Sans", normal="KC-Sans", bold="KC-Sans-Bold", italic="KC-Sans", boldItalic="KC-Sans-Bold")
-    registerFontFamily("KC-Mono", normal="KC-Mono", bold="KC-Mono-Bold", italic="KC-Mono", boldItalic="KC-Mono-Bold")
-    drawable = frozenset.intersection(*(frozenset(f.face.charToGlyph) for f in fonts.values()))
-    return "KC-Sans", "KC-Sans-Bold", "KC-Mono", "KC-Mono-Bold", drawable
-
-
-SANS, SANS_BOLD, MONO, MONO_BOLD, _DRAWABLE = _register_fonts()
-FONT_DESCRIPTION = ("DejaVu Sans and DejaVu Sans Mono" if _DRAWABLE is not None
-                    else "the standard PDF fonts (Windows-1252 only; install fonts-dejavu-core for more scripts)")
-
-
-def unprintable(text: str) -> str | None:
-    """The first character of *text* the card and report fonts cannot print, or ``None``.
-
-    Control characters are never printable; everything else depends on the fonts found.
-    """
-    for ch in text:
-        if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0:
-            return ch
-        if _DRAWABLE is None:
-            try:
-                ch.encode("cp1252")
-            except UnicodeEncodeError:
-                return ch
-        elif ord(ch) not in _DRAWABLE and ch != " ":
-            return ch
-    return None
-
-
-def printable(text: str) -> str:
-    """*text* with each character ``unprintable`` finds written as ``[U+XXXX]``: the auditors'
-    report shows whatever a transcript holds (a token label, a name) rather than fail on it.
-    Tabs and line breaks become spaces, as a paragraph would set them."""
-    text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    while (bad := unprintable(text)) is not None:
-        text = text.replace(bad, f"[U+{ord(bad):04X}]")
-    return text
-
-
-_PAGE_SIZES = {"a4": A4, "letter": LETTER}
-
-MARGIN = 13 * mm
 QR_BLOCK = 88 * mm  # symbol plus the 4-module quiet zone on each side
 BACKUP_QR_BLOCK = 76 * mm  # the share's code on a card that also carries the backup package
 QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 §6.3.8
@@ -143,13 +64,6 @@ PACKAGE_QR_SIZES = (56 * mm, 52 * mm, 48 * mm, 44 * mm, 40 * mm, 36 * mm)
 PACKAGE_MIN_MODULE = 0.4 * mm
 PACKAGE_TEXT_SIZE = 7.5
 PACKAGE_TEXT_MIN_WIDTH = 32 * mm  # narrower than this, the text goes under the package's code
-
-INK = HexColor("#111827")
-MUTED = HexColor("#4B5563")
-RULE = HexColor("#9CA3AF")
-BAND = HexColor("#1F2937")
-BAND_TEXT_MUTED = HexColor("#D1D5DB")
-PANEL = HexColor("#F3F4F6")
 
 LABEL_FONT = (SANS_BOLD, 7)
 LABEL_HEIGHT = 3.4 * mm
@@ -194,7 +108,7 @@ def render_card_pdf(card: CardContent) -> bytes:
     _check_printable(card)
     matrix = qr_matrix(card.qr_text)
     package = _package_matrix(card.package_qr_text) if card.package_qr_text is not None else None
-    page_w, page_h = _PAGE_SIZES[card.paper]
+    page_w, page_h = PAGE_SIZES[card.paper]
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(page_w, page_h), invariant=1, pageCompression=1)
     c.setTitle(f"{card.title}: {card.key_label}, share {card.share_index} of {card.share_count}")
@@ -261,7 +175,7 @@ def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float)
     share = f"SHARE {card.share_index} OF {card.share_count}"
     c.drawRightString(x + width - pad, base1, share)
     share_w = stringWidth(share, SANS_BOLD, 17)
-    title = _fit_one_line(card.title, SANS_BOLD, 17, width - 2 * pad - share_w - 8 * mm)
+    title = fit_one_line(card.title, SANS_BOLD, 17, width - 2 * pad - share_w - 8 * mm)
     c.drawString(x + pad, base1, title)
     c.setFillColor(BAND_TEXT_MUTED)
     c.setFont(SANS, 8.5)
@@ -555,7 +469,7 @@ def _draw_section_heading(c: Canvas, text: str, x: float, top: float, width: flo
         c.setFillColor(MUTED)
         c.setFont(SANS, 7.5)
         room = width - stringWidth(text, SANS_BOLD, 10.5) - 4 * mm
-        c.drawRightString(x + width, top - 10.5, _fit_one_line(note, SANS, 7.5, room))
+        c.drawRightString(x + width, top - 10.5, fit_one_line(note, SANS, 7.5, room))
     c.setStrokeColor(RULE)
     c.setLineWidth(0.6)
     c.line(x, top - 5 * mm, x + width, top - 5 * mm)
@@ -646,7 +560,7 @@ def _draw_footer(c: Canvas, card: CardContent, x: float, width: float) -> None:
     c.setFillColor(MUTED)
     c.setFont(SANS, 7)
     right = f"Created {card.created}  \u00b7  page 1 of 1"
-    left_text = _fit_one_line(
+    left_text = fit_one_line(
         f"{card.key_label}  \u00b7  set {card.set_id}  \u00b7  "
         f"share {card.share_index} of {card.share_count}",
         SANS, 7, width - stringWidth(right, SANS, 7) - 6 * mm)
@@ -666,100 +580,3 @@ def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
             line = line[cut:]
         lines.append(line)
     return tuple(lines)
-
-
-def _fit_one_line(text: str, font: str, size: float, width: float) -> str:
-    """*text*, cut with an ellipsis if it is wider than *width*."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "\u2026", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "\u2026"
-
-
-# --- the auditors' report of a ceremony transcript (transcript_report.py) ---------------------------
-
-
-class ReportContent(Protocol):
-    """What ``render_report_pdf`` draws; ``transcript.report.Report`` has this shape (cards/
-    may not import transcript/: the layers contract in pyproject.toml)."""
-
-    @property
-    def title(self) -> str: ...
-    @property
-    def facts(self) -> Sequence[tuple[str, str]]: ...  # (label, value)
-    @property
-    def people(self) -> Sequence[tuple[str, str]]: ...  # (name, role)
-    @property
-    def entries(self) -> Sequence[tuple[str, str, str, str, str, str]]: ...  # seq, time, step, event, who, data
-    @property
-    def signers(self) -> Sequence[tuple[str, str]]: ...  # (name, role)
-    @property
-    def source_name(self) -> str: ...
-
-
-def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
-    """A flowing, multi-page PDF of a ``transcript_report.Report``: summary, people, every entry,
-    and signature lines for the witnesses and auditors. Reproducible like the cards."""
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import KeepTogether, LongTable, SimpleDocTemplate, Spacer, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=SANS, fontSize=8.5, leading=10.5)
-    small = ParagraphStyle("small", parent=body, fontSize=7, leading=8.6)
-    mono = ParagraphStyle("mono", parent=small, fontName=MONO, fontSize=6.8, leading=8.2)
-    heading = ParagraphStyle("h", parent=styles["Heading2"], fontName=SANS_BOLD, fontSize=11,
-                             textColor=INK, spaceBefore=8, spaceAfter=4)
-    title = ParagraphStyle("t", parent=styles["Title"], fontName=SANS_BOLD, fontSize=15,
-                           textColor=INK, alignment=0, spaceAfter=6)
-
-    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(printable(text)), style)
-
-    grid = TableStyle([
-        ("FONT", (0, 0), (-1, -1), SANS, 8),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ])
-    header = TableStyle([("BACKGROUND", (0, 0), (-1, 0), PANEL), ("FONT", (0, 0), (-1, 0), SANS_BOLD, 7.5)])
-    page_w, page_h = _PAGE_SIZES[paper]
-    width = page_w - 2 * MARGIN
-    story = [p(report.title, title), p(f"From {report.source_name}. Every line was verified before this report "
-                                         "was made; check the file's SHA-256 below against the file itself.", small)]
-    story += [Spacer(1, 4), Table([[p(k, small), p(v)] for k, v in report.facts],
-                                  colWidths=[38 * mm, width - 38 * mm], style=grid)]
-    story += [p("People", heading), Table([[p(n), p(r)] for n, r in report.people] or [[p("(none)"), p("")]],
-                                          colWidths=[width / 2, width / 2], style=grid)]
-    cols = [10 * mm, 22 * mm, 28 * mm, 28 * mm, 40 * mm]
-    cols.append(width - sum(cols))
-    rows = [[p(h, small) for h in ("seq", "time (UTC)", "step", "event", "who", "data")]]
-    rows += [[p(a, small), p(b, small), p(c, small), p(d, small), p(e, small), p(f, mono)]
-             for a, b, c, d, e, f in report.entries]
-    table = LongTable(rows, colWidths=cols, repeatRows=1)
-    table.setStyle(grid)
-    table.setStyle(header)
-    story += [p("Entries", heading), table]
-    sign_rows = [[p(f"{n} ({r})"), p("signature: ______________________"), p("date: __________")]
-                 for n, r in report.signers]
-    story += [KeepTogether([p("Signatures", heading),
-                            p("We were present and this report matches what we saw.", small), Spacer(1, 6),
-                            Table(sign_rows, colWidths=[width * 0.4, width * 0.38, width * 0.22],
-                                  style=TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                                                    ("TOPPADDING", (0, 0), (-1, -1), 14)]))])]
-
-    def footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont(SANS, 7)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, MARGIN / 2, _fit_one_line(printable(report.title), SANS, 7, width * 0.7))
-        canvas.drawRightString(page_w - MARGIN, MARGIN / 2, f"page {doc.page}")
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=(page_w, page_h), leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=MARGIN, title=report.title,
-                            author="keyceremony", creator="keyceremony", invariant=1)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
