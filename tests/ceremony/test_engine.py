@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +268,78 @@ def test_a_key_label_the_cards_cannot_print_stops_before_anything_starts(tmp_pat
     with pytest.raises(CeremonyError, match=r"the template's key_label '根密钥' contains '根' .*Nothing was started"):
         make_engine(str(template), EXAMPLES / "key-generation.toml", out).run()
     assert not out.exists()
+
+
+# --- one card at a time: answered at once, only the bad one asked for again ------------------------
+
+
+def test_scan_back_asks_again_for_the_card_that_did_not_read(tmp_path):
+    asked: list[tuple[int, int, str | None]] = []
+
+    class Photographer(RecordingPrompter):
+        def scan_back(self, request):  # type: ignore[no-untyped-def]
+            asked.append((request.share_number, request.attempt, request.problem))
+            if request.share_number == 2 and request.attempt == 1:  # the wrong card under the camera
+                return request.card.with_name("card-3.pdf")
+            return None  # the printed PDF itself
+
+    out = tmp_path / "keygen"
+    engine = make_engine("key-generation", EXAMPLES / "key-generation.toml", out, prompter_class=Photographer)
+    result = engine.run()
+    assert [(x, attempt) for x, attempt, _ in asked] == [(1, 1), (2, 1), (2, 2), (3, 1), (4, 1), (5, 1)]
+    assert asked[2][2] is not None and "is share 3, not share 2" in asked[2][2]
+    refused = [e.data for e in result.verified.entries if e.event == "card-refused"]
+    assert len(refused) == 1 and refused[0]["share_number"] == 2 and refused[0]["source"] == "card-3.pdf"
+    scanned = [e.data["share_number"] for e in result.verified.entries if e.event == "card-scanned"]
+    assert scanned == [1, 2, 3, 4, 5]
+    said = "\n".join(engine.ports.prompter.said)  # type: ignore[attr-defined]
+    assert "REFUSED: card 2: " in said and "Bring it again" in said
+
+
+def test_present_cards_answers_each_card_and_asks_for_more(tmp_path, keygen, monkeypatch):
+    from keyceremony.ceremony.ports import PresentedCard
+    from keyceremony.shares.shareset import create_share_set
+    from keyceremony.shares.text import to_text
+
+    stranger = tmp_path / "stranger.txt"  # a genuine share of another set
+    stranger.write_text(to_text(create_share_set(bytes(32), 3, 5, label="root-kek")[0]), encoding="utf-8")
+    cards = keygen.cards
+    requests = []
+
+    class Custodians(RecordingPrompter):
+        def present_cards(self, request):  # type: ignore[no-untyped-def]
+            requests.append(request)
+            if request.attempt == 1:
+                first = PresentedCard(cards / "card-1.pdf", "Alice Ng")
+                third = PresentedCard(cards / "card-3.pdf", "Chen Wei")
+                return [first, first, PresentedCard(stranger, "Chen Wei"), third]
+            return [PresentedCard(cards / "card-5.pdf", "Emeka Obi")]
+
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    engine = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", tmp_path / "drill", prompter_class=Custodians)
+    result = engine.run()
+    assert [r.attempt for r in requests] == [1, 2]
+    assert requests[1].status == "2 of 3 shares, 1 more needed" and requests[1].accepted == (1, 3)
+    said = "\n".join(engine.ports.prompter.said)  # type: ignore[attr-defined]
+    assert "accepted as share 1 of set" in said and "(custodian Alice Ng); 1 of 3 shares, 2 more needed" in said
+    assert re.search(r"REFUSED: \S*card-1.pdf is the same share as \S*card-1.pdf \(share 1 of 5\)", said)
+    assert re.search(r"REFUSED: \S*stranger.txt is share 1 of set .*it is not a card of this set", said)
+    assert "3 of 3 shares: enough" in said
+    accepted = next(e.data for e in result.verified.entries if e.event == "cards-accepted")
+    assert accepted["cards_used"] == [1, 3, 5]
+    reasons = next(e.data["reasons"] for e in result.verified.entries if e.event == "cards-set-aside")
+    assert len(reasons) == 2 and "same share" in reasons[0] and "not a card of this set" in reasons[1]
+    report = next(e.data for e in result.verified.entries if e.event == "drill-report")
+    assert report["outcome"] == "PASSED"
+
+
+def test_too_few_cards_from_an_answers_file_stop_with_the_count(tmp_path, keygen, monkeypatch):
+    answers = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    card_5 = '  { file = "${KEYGEN_DIR}/cards/card-5.pdf", custodian = "Emeka Obi", bag = "TEB-100205" },\n'
+    assert card_5 in answers
+    answers = answers.replace(card_5, "")
+    (tmp_path / "answers.toml").write_text(answers, encoding="utf-8")
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    engine = make_engine("dr-drill", tmp_path / "answers.toml", tmp_path / "drill")
+    with pytest.raises(AnswersError, match=r"are not enough: 2 of 3 shares, 1 more needed"):
+        engine.run()
