@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,56 @@ def test_cli_help_imports_no_ui_or_io_library():
     assert "keyceremony.cli.main" in imported  # the listing really covers our modules
     loaded = top_level(imported)
     assert not loaded & set(FORBIDDEN), f"--help imports {sorted(loaded & set(FORBIDDEN))}"
+
+
+def private_imports(paths: list[Path]) -> list[str]:
+    """``from keyceremony.x import _name`` (or a relative import of one) in these files."""
+    offenders = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("keyceremony")):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                if private:
+                    offenders.append(f"{path.name}: {node.module} {private}")
+    return offenders
+
+
+def test_no_module_imports_another_modules_private_name():
+    """`from keyceremony.x import _name` couples to what x may change freely; promote it instead.
+    (ruff's SLF001 catches `obj._name` attribute access; this catches the import form.)"""
+    offenders = private_imports(sorted(PACKAGE_DIR.rglob("*.py")))
+    assert not offenders, offenders
+
+
+def test_the_probe_for_private_imports_sees_one(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from keyceremony.ceremony.template import Template, _Hidden\nfrom . import _other\n")
+    assert private_imports([module]) == [
+        "m.py: keyceremony.ceremony.template ['_Hidden']", "m.py: None ['_other']"
+    ]
+
+
+REPO = PACKAGE_DIR.parents[1]
+_CITED = re.compile(r"\b(docs/[A-Za-z0-9_.-]+\.md)")
+_OUTSIDE = re.compile(r"\b(STACK|STYLE)\.md\b|\.\./shared")
+
+
+def cited_files() -> list[tuple[str, str]]:
+    out = []
+    roots = [REPO / "src", REPO / "tests", REPO / "docs", REPO / "bench", REPO / "scripts", REPO / "README.md"]
+    for root in roots:
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in {".py", ".md", ".toml"})
+        for path in paths:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            out += [(str(path.relative_to(REPO)), m.group(1)) for m in _CITED.finditer(text)]
+            if path.name != "test_layers.py":
+                out += [(str(path.relative_to(REPO)), m.group(0)) for m in _OUTSIDE.finditer(text)]
+    return out
+
+
+def test_every_cited_doc_is_in_the_repository():
+    """The repository stands alone: a comment or doc cites only files it holds."""
+    citations = cited_files()
+    assert len(citations) > 50  # the scan really reads the tree
+    missing = sorted({(where, cited) for where, cited in citations if not (REPO / cited).is_file()})
+    assert not missing, missing

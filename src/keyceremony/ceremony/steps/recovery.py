@@ -178,11 +178,14 @@ class Recover(StepHandler):
             verify_recovered_key(backend, key, package.key_check_value, package.canary, package.public_key)
             ctx.append("found-after-interruption", {"key_label": label, "kcv": package.key_check_value})
         else:
-            ctx.append("recovering", {"key_label": label, "store": store_name(ctx), "persistent": persistent})
+            where = store_name(ctx)
+            ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"unwrapping key '{label}' into the {where}", finished=False)
+            ctx.append("recovering", {"key_label": label, "store": where, "persistent": persistent})
             key = recover_key(
                 backend, bytearray(inputs.wrapping_key), package.wrapped_key, package.key_check_value,
                 package.canary, package.public_key, label, persistent, extractable=extractable,
             )  # fmt: skip
+            ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{label}' unwrapped; check value and canary verified")
         ctx.material["recovered"] = key
         ctx.material["package"] = package
         ctx.append(
@@ -254,9 +257,11 @@ class TestDecrypt(StepHandler):
                 f"key '{key.label}': its check value {kcv} is not the backed-up key's "
                 f"{package.key_check_value}; it is not the key that was backed up"
             )
+        ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"test-decrypting with key '{key.label}'", finished=False)
         backend.check_canary(key, package.canary, package.public_key)
         fresh = backend.make_canary(key, key.label)
         backend.check_canary(key, fresh, key.public_key or package.public_key)
+        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{key.label}' passed its test")
         where = store_name(ctx)
         canary = ("decrypted (AES-GCM) by the key inside " if package.algorithm.is_symmetric
                   else "signature verified, and a fresh challenge signed by the key inside ") + where  # fmt: skip
