@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from ceremony_helpers import EXAMPLES, MODULE, USER_PIN, FakeHost
 
-from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, Pkcs11Keys
+from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, Pkcs11Keys, SoftKeys
 from keyceremony.ceremony.answers import AnswersPrompter, load_answers
 from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions, CeremonyResult
 from keyceremony.ceremony.ports import (
@@ -103,7 +103,7 @@ class Session:
 class ThreadedDriver:
     """The screen's side: owns the queue, answers requests, may cancel the running ceremony."""
 
-    def __init__(self, template_name: str, answers_path: Path, out: Path, keys: Pkcs11Keys) -> None:
+    def __init__(self, template_name: str, answers_path: Path, out: Path, keys: Pkcs11Keys | SoftKeys) -> None:
         self.template = load_template(template_name)
         answers = load_answers(answers_path, self.template)
         self.session = Session()
@@ -128,7 +128,7 @@ class ThreadedDriver:
         except BaseException as err:  # noqa: BLE001 - handed to the driver's thread, which asserts on it
             self.outbox.put(("done", err))
 
-    def run(self, cancel_when: Callable[[Progress], bool] = lambda p: False) -> Session:
+    def run(self, cancel_when: Callable[[Progress], bool] = lambda p: False, cancel_at: str | None = None) -> Session:
         worker = threading.Thread(target=self._work, name="ceremony-worker")
         worker.start()
         while True:
@@ -139,6 +139,10 @@ class ThreadedDriver:
             if item[0] == "ask":
                 _, method, request, reply = item
                 self.session.asked.append(method)
+                if method == cancel_at:  # the operator cancels while the screen waits for a person
+                    self.engine.cancel()
+                    reply.put(("error", CeremonyCancelled("cancelled while waiting for the custodians")))
+                    continue
                 try:
                     reply.put(("answer", getattr(self.person, method)(request)))
                 except KeyCeremonyError as err:
@@ -263,3 +267,26 @@ def test_a_dr_drill_driven_from_a_worker_thread_passes(cancelled_then_resumed, t
     assert report["outcome"] == "PASSED" and report["kcv"] == kcv and report["key_label"] == label
     assert report["store"] == "token 'recovery'"
     assert "present_cards" in session.asked and session.prompter_threads == {"ceremony-worker"}
+
+
+def test_cancel_while_waiting_for_a_person_resumes_like_a_crash(tmp_path):
+    """Soft key store: the cancel comes while the screen asks who holds which card. The key and
+    the ceremony key lived in memory, so the resumed ceremony makes both again and says so."""
+    out = tmp_path / "ceremony"
+    answers = EXAMPLES / "key-generation.toml"
+    first = ThreadedDriver("key-generation", answers, out, SoftKeys())
+    stopped = first.run(cancel_at="card_holders")
+    assert isinstance(stopped.outcome, CeremonyCancelled), stopped.outcome
+    assert not list((out / CARDS_DIR).glob("card-*.pdf"))  # nothing printed
+    resumed = ThreadedDriver("key-generation", answers, out, SoftKeys()).run()
+    result = resumed.outcome
+    assert isinstance(result, CeremonyResult), result
+    assert len(result.later_fingerprints) == 1  # a new ceremony key, read aloud and confirmed
+    verified = verify_transcript(
+        out / "transcript.jsonl", expected_fingerprint=result.fingerprint, later_fingerprints=result.later_fingerprints
+    )
+    assert verified.sealed
+    restarted = [e for e in verified.entries if e.event == "restarted" and e.step == "generate-key"]
+    assert restarted and "lost" in restarted[0].data["reason"]  # the in-memory key is made again
+    resumed_entry = next(e for e in verified.entries if e.event == "resumed")
+    assert "cancelled while waiting for the custodians" in resumed_entry.data["previous_error"]
