@@ -443,6 +443,18 @@ def test_combine_type_answers_each_share_at_once(ceremony, other_set, tmp_path):
     assert "Enough shares" in stderr
 
 
+def test_combine_type_says_when_no_typed_share_was_accepted(ceremony, tmp_path):
+    share = from_text(ceremony.share(2).read_text())
+    altered = tmp_path / "altered.txt"  # every line check holds, the signature does not
+    altered.write_text(to_text(replace(share, y=bytes(b ^ 0x55 for b in share.y))))
+    typed = data_lines(altered) + [""]
+    result = run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode())
+    assert result.returncode == 1 and result.stdout == b""
+    stderr = err_text(result)
+    assert "claims to be share 2 of set" in stderr and "[refused; no share yet]" in stderr
+    assert "none of the 1 share(s) typed in was accepted" in stderr
+
+
 def test_combine_type_with_files(ceremony, tmp_path):
     typed = "\n".join(data_lines(ceremony.share(2))) + "\n\n\n"
     result = ok(run("combine", ceremony.share(4), ceremony.share(5), "--type", "--out", "s.bin",

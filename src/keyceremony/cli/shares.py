@@ -195,12 +195,17 @@ def _combine(args: argparse.Namespace) -> int:
     progress.step(f"reading {len(args.sources)} share source(s)...")
     items, problems = _load_sources(args.sources)
     progress.done()
+    refused = 0
     if args.type:
-        items.extend(_type_shares(items))
+        typed, refused = _type_shares(items)
+        items.extend(typed)
     if not items and len(problems) == 1:
         raise problems[0]
     for err in problems:
         print(f"keyceremony: set aside: {err}", file=sys.stderr)
+    if not items and refused:
+        raise ThresholdNotMet(f"none of the {refused} share(s) typed in was accepted (see above); type shares "
+                              "of one set, each once", have=0, need=1)
     if not items and not problems:  # only --type, and typing ended before a share was complete
         raise ThresholdNotMet("no share was typed in; type each share's lines from its card, and "
                               "at least the threshold number of shares", have=0, need=1)
@@ -237,9 +242,10 @@ def _combine(args: argparse.Namespace) -> int:
     return 0
 
 
-def _type_shares(given: SharesFrom) -> SharesFrom:
+def _type_shares(given: SharesFrom) -> tuple[SharesFrom, int]:
     """Prompt for shares typed from their cards, checking every line as it is entered and
-    answering each share at once (accepted as share x of set X, or refused and why)."""
+    answering each share at once (accepted as share x of set X, or refused and why). Returns
+    the accepted shares and how many were refused."""
     from keyceremony.shares.collector import ShareCollector
     from keyceremony.shares.text import HEADER, line_check_error, lines_needed
 
@@ -247,6 +253,7 @@ def _type_shares(given: SharesFrom) -> SharesFrom:
     for source, payload in given:  # shares from files count towards the threshold shown
         collector.add(source, payload)
     typed: SharesFrom = []
+    refused = 0
     print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
     print("A share ends by itself after its last line (or type an empty line); an empty line", file=sys.stderr)
     print("before any line ends typing.", file=sys.stderr)
@@ -281,10 +288,11 @@ def _type_shares(given: SharesFrom) -> SharesFrom:
                 completed = True
                 break
         if not lines:
-            return typed
+            return typed, refused
         source = f"typed share #{number}"
         answer = collector.add_text(HEADER + "\n" + "\n".join(lines) + "\n", source)
         print(f"  {answer.message}", file=sys.stderr)
+        refused += not answer.accepted
         if answer.accepted:
             typed.append(collector.accepted[answer.share_number or 0])
             if collector.complete:
