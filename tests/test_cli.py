@@ -272,10 +272,16 @@ BAD = [
 ]
 
 
+def anchor_for(name: str, ceremony: Ceremony) -> list[str]:
+    """A share of another set is set aside only against the paper log's fingerprint (unanchored,
+    a mix of sets is refused: test_a_mix_of_sets_is_refused_unless_anchored)."""
+    return ["--fingerprint", ceremony.fingerprint] if name == "share of another set" else []
+
+
 @pytest.mark.parametrize("name", BAD)
 def test_bad_input(name, ceremony, other_set, tmp_path):
     sources, words = bad_case(name, ceremony, other_set, tmp_path)
-    result = run("combine", *sources, "--out", "secret.bin", cwd=tmp_path)
+    result = run("combine", *sources, "--out", "secret.bin", *anchor_for(name, ceremony), cwd=tmp_path)
     stderr = err_text(result)
     assert result.returncode != 0, stderr
     assert result.stdout == b""
@@ -304,16 +310,39 @@ def test_bad_input_alone(name, ceremony, other_set, tmp_path):
 def test_bad_input_beside_enough_good_shares(name, ceremony, other_set, tmp_path):
     sources, words = bad_case(name, ceremony, other_set, tmp_path)
     extra = str(ceremony.share(4)) if name != "same share twice" else str(ceremony.share(5))
-    result = ok(run("combine", *sources, extra, "--out", "secret.bin", cwd=tmp_path))
+    anchor = anchor_for(name, ceremony)
+    result = ok(run("combine", *sources, extra, "--out", "secret.bin", *anchor, cwd=tmp_path))
     stderr = err_text(result)
     assert (tmp_path / "secret.bin").read_bytes() == SECRET
     assert "set aside" in stderr and words[0] in stderr
+    assert ("ANCHORED: the set fingerprint" if anchor else "UNANCHORED: this proves the shares agree") in stderr
     # --strict refuses and writes nothing
     (tmp_path / "secret.bin").unlink()
-    result = run("combine", *sources, extra, "--out", "secret.bin", "--strict", cwd=tmp_path)
+    result = run("combine", *sources, extra, "--out", "secret.bin", "--strict", *anchor, cwd=tmp_path)
     assert result.returncode != 0
     assert "--strict" in err_text(result) and words[0] in err_text(result)
     assert not (tmp_path / "secret.bin").exists()
+
+
+def test_a_mix_of_sets_is_refused_unless_anchored(ceremony, other_set, tmp_path):
+    # A forger's majority: three shares of another set and two of ours. Counting would pick theirs.
+    sources = [other_set.share(x) for x in (1, 2, 3)] + [ceremony.share(x) for x in (4, 5)]
+    result = run("combine", *sources, "--out", "secret.bin", cwd=tmp_path)
+    stderr = err_text(result)
+    assert result.returncode == 1 and not (tmp_path / "secret.bin").exists()
+    assert "belong to 2 different sets" in stderr and "paper log" in stderr and "Traceback" not in stderr
+    assert ceremony.fingerprint in stderr and other_set.fingerprint in stderr
+    # Anchored to the paper log: theirs are set aside and ours are too few.
+    result = run("combine", *sources, "--out", "secret.bin", "--fingerprint", ceremony.fingerprint, cwd=tmp_path)
+    assert result.returncode == 1 and "bring 1 more" in err_text(result)
+    # A complete substituted set anchored to ours is refused, naming both fingerprints.
+    result = run("combine", *[other_set.share(x) for x in (1, 2, 3)], "--out", "secret.bin",
+                 "--fingerprint", ceremony.fingerprint, cwd=tmp_path)
+    assert result.returncode == 1 and "none of the shares given is of the set recorded in the paper log" in err_text(
+        result)
+    # ...and unanchored it is recovered, saying UNANCHORED with the fingerprint to compare.
+    result = ok(run("combine", *[other_set.share(x) for x in (1, 2, 3)], "--out", "theirs.bin", cwd=tmp_path))
+    assert "UNANCHORED" in err_text(result) and other_set.fingerprint in err_text(result)
 
 
 def test_combine_with_no_sources(tmp_path):
@@ -365,7 +394,9 @@ def test_verify_share(ceremony, tmp_path):
     assert fingerprint == ceremony.fingerprint
     result = ok(run("verify-share", ceremony.share(2), cwd=tmp_path))
     out = result.stdout.decode()
-    assert f"{ceremony.share(2)}: OK, a genuine share; signature verified" in out
+    assert f"{ceremony.share(2)}: consistent: its signature verifies under the set key it carries" in out
+    assert "UNANCHORED: compare the fingerprint with the one in the ceremony's paper log" in out
+    assert "genuine share" not in out  # only an anchor says genuine
     assert "share 2 of 5" in out
     assert f"set fingerprint: {fingerprint}" in out
     assert "in words: " + " ".join(to_words(payload.fingerprint())) in out
@@ -431,7 +462,12 @@ def test_combine_type_answers_each_share_at_once(ceremony, other_set, tmp_path):
     # soon as it is typed, and the duplicate and the stranger do not count.
     order = [ceremony.share(1), ceremony.share(1), other_set.share(2), ceremony.share(3), ceremony.share(4)]
     typed = [line for path in order for line in data_lines(path)] + [""]
-    result = ok(run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode()))
+    unanchored = run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode())
+    assert unanchored.returncode == 1 and unanchored.stdout == b""
+    assert "which set is yours cannot be told" in err_text(unanchored)
+    assert "belong to 2 different sets" in err_text(unanchored)  # recovery refuses the unanchored mix
+    result = ok(run("combine", "--type", "--out", "-", "--fingerprint", ceremony.fingerprint, cwd=tmp_path,
+                    stdin="\n".join(typed).encode()))
     assert result.stdout == SECRET
     stderr = err_text(result)
     assert "typed share #1: accepted as share 1 of set" in stderr and "1 of 3 shares, 2 more needed" in stderr

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from keyceremony.errors import (
+    AmbiguousShareSets,
+    AnchorMismatch,
     DuplicateShare,
     ForeignShare,
     InconsistentShares,
@@ -47,6 +49,8 @@ OUTCOMES: dict[str, Outcome] = {
     "too_few": Outcome("recover", ThresholdNotMet, "fewer genuine shares than the threshold, none set aside"),
     "duplicate": Outcome("recover", ThresholdNotMet, "a share given twice was set aside, leaving too few"),
     "foreign_set": Outcome("recover", ThresholdNotMet, "a share of another set was set aside, leaving too few"),
+    "ambiguous_sets": Outcome("recover", AmbiguousShareSets, "shares of more than one set, and no anchor"),
+    "anchor_mismatch": Outcome("recover", AnchorMismatch, "no share is of the anchored set"),
     "bad_signature": Outcome(
         "recover", ShareSignatureError, "a share whose signature fails (raised, or set aside leaving too few)"
     ),
@@ -67,7 +71,7 @@ CAUSES = {  # ThresholdNotMet.causes -> outcome, and the phrase its message says
     ShareSignatureError: ("bad_signature", "signature does not verify"),
 }
 
-CASE_KEYS = {"description", "inputs", "expected", "secret_hex", "set_aside", "message_contains"}
+CASE_KEYS = {"description", "inputs", "expected", "secret_hex", "set_aside", "message_contains", "anchor"}
 
 
 class VectorError(Exception):
@@ -102,6 +106,8 @@ def check_case(case: object) -> dict:
         bytes.fromhex(case["secret_hex"])
     if "set_aside" in case and expected != "ok":
         raise VectorError("'set_aside' belongs to 'ok' cases (errors list them in the message)")
+    if "anchor" in case and (not isinstance(case["anchor"], str) or len(bytes.fromhex(case["anchor"])) != 16):
+        raise VectorError("'anchor' is a set fingerprint: 32 hex digits")
     contains = case.get("message_contains", [])
     if not isinstance(contains, list) or not all(isinstance(c, str) and c for c in contains):
         raise VectorError("'message_contains' must be a list of non-empty strings")
@@ -137,6 +143,10 @@ def classify(stage: str, err: KeyCeremonyError) -> str:
         return "bad_signature"
     if isinstance(err, InconsistentShares):
         return "inconsistent"
+    if isinstance(err, AmbiguousShareSets):
+        return "ambiguous_sets"
+    if isinstance(err, AnchorMismatch):
+        return "anchor_mismatch"
     if isinstance(err, ThresholdNotMet):
         if not err.causes:
             return "too_few" if "Set aside:" not in message else f"set aside without causes: {message}"
@@ -159,7 +169,8 @@ def run_case(case: dict) -> Result:
         except KeyCeremonyError as err:
             return Result(classify("parse", err), "parse", err, str(err))
     try:
-        recovery = recover_secret(items)
+        anchor = bytes.fromhex(case["anchor"]) if "anchor" in case else None
+        recovery = recover_secret(items, expected_fingerprint=anchor)
     except KeyCeremonyError as err:
         return Result(classify("recover", err), "recover", err, str(err))
     return Result(

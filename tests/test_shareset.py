@@ -17,6 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from keyceremony.errors import (
+    AmbiguousShareSets,
+    AnchorMismatch,
     DuplicateShare,
     ForeignShare,
     InconsistentShares,
@@ -81,6 +83,7 @@ def flip(data: bytes, index: int = 0) -> bytes:
 
 SHARES = make_set()
 OTHER = make_set(seed=2)  # another ceremony: same parameters and label, other set
+OURS = SHARES[0].fingerprint()  # the set fingerprint the ceremony's paper log recorded
 
 
 # --- create, verify, recover ------------------------------------------------------------------------
@@ -194,8 +197,13 @@ def test_forged_with_another_key_and_its_public_key_is_caught_by_the_fingerprint
     with pytest.raises(ForeignShare, match="not the one recorded at the ceremony"):
         check_fingerprint(forged, SHARES[0].fingerprint().hex(), source="share-3.txt")
     items = named(SHARES[:2]) + [("share-3.txt", forged)]
-    with pytest.raises(ThresholdNotMet, match="share-3.txt belongs to set"):
-        recover_secret(items)
+    with pytest.raises(ThresholdNotMet, match="share-3.txt belongs to set") as info:
+        recover_secret(items, expected_fingerprint=OURS)
+    # Same set id and label: only the fingerprints tell the two apart, and the message shows both.
+    assert format_fingerprint(forged.fingerprint()) in str(info.value)
+    assert format_fingerprint(SHARES[0].fingerprint()) in str(info.value)
+    with pytest.raises(AmbiguousShareSets, match="belong to 2 different sets"):
+        recover_secret(items)  # unanchored: the forged share is not quietly the odd one out
 
 
 # --- recover_secret sets bad shares aside, with a reason that names them ----------------------------
@@ -242,10 +250,10 @@ def test_each_reason_for_setting_a_share_aside_is_also_a_typed_error():
     items = named(SHARES[:1]) + [("again.txt", SHARES[0])] + [("other-1.txt", OTHER[1])] + [
         ("share-4.txt", replace(SHARES[3], y=flip(SHARES[3].y)))]
     with pytest.raises(ThresholdNotMet) as info:
-        recover_secret(items)
+        recover_secret(items, expected_fingerprint=OURS)
     causes = sorted(type(c).__name__ for c in info.value.causes)
     assert causes == ["DuplicateShare", "ForeignShare", "ShareSignatureError"]
-    recovery = recover_secret(items + named(SHARES[1:3]))
+    recovery = recover_secret(items + named(SHARES[1:3]), expected_fingerprint=OURS)
     assert {r.source: type(r.error) for r in recovery.rejected} == {
         "again.txt": DuplicateShare, "other-1.txt": ForeignShare, "share-4.txt": ShareSignatureError}
     assert all(r.reason == str(r.error) for r in recovery.rejected)
@@ -254,7 +262,7 @@ def test_each_reason_for_setting_a_share_aside_is_also_a_typed_error():
 def test_foreign_share_is_named_with_its_set():
     items = named(SHARES[:2]) + [("other-3.txt", OTHER[2])]
     with pytest.raises(ThresholdNotMet) as info:
-        recover_secret(items)
+        recover_secret(items, expected_fingerprint=OURS)
     message = str(info.value)
     assert f"other-3.txt belongs to set {format_set_id(OTHER[0].set_id)}" in message
     assert f"not to set {format_set_id(SHARES[0].set_id)}" in message
@@ -263,8 +271,8 @@ def test_foreign_share_is_named_with_its_set():
 
 
 def test_foreign_share_beside_enough_good_ones_is_set_aside():
-    recovery = recover_secret(named(SHARES[:3]) + [("other-1.txt", OTHER[0])])
-    assert recovery.secret == SECRET
+    recovery = recover_secret(named(SHARES[:3]) + [("other-1.txt", OTHER[0])], expected_fingerprint=OURS)
+    assert recovery.secret == SECRET and recovery.anchored
     assert [r.source for r in recovery.rejected] == ["other-1.txt"]
     assert format_set_id(OTHER[0].set_id) in recovery.rejected[0].reason
 
@@ -276,16 +284,37 @@ def test_foreign_share_beside_enough_good_ones_is_set_aside():
 def test_foreign_share_with_another_threshold_or_length_says_so(k, n, size, words):
     other = create_share_set(SECRET[:size], k, n, label="root-2025", created=CREATED, randbytes=seeded(5))
     with pytest.raises(ThresholdNotMet) as info:
-        recover_secret(named(SHARES[:2]) + [("odd-3.txt", other[2])])
+        recover_secret(named(SHARES[:2]) + [("odd-3.txt", other[2])], expected_fingerprint=OURS)
     for word in words:
         assert word in str(info.value)
 
 
-def test_the_majority_set_is_the_reference():
-    # Two shares of OTHER and one of SHARES: the lone one is the foreign share.
-    with pytest.raises(ThresholdNotMet) as info:
-        recover_secret([("a.txt", SHARES[0]), ("b.txt", OTHER[1]), ("c.txt", OTHER[2])])
-    assert f"a.txt belongs to set {format_set_id(SHARES[0].set_id)}" in str(info.value)
+def test_the_majority_does_not_decide_which_set_is_ours():
+    # Two shares of OTHER and one of SHARES: counting would pick OTHER. Unanchored, nothing is
+    # chosen and every set is named; anchored, the lone share of ours is the reference.
+    items = [("a.txt", SHARES[0]), ("b.txt", OTHER[1]), ("c.txt", OTHER[2])]
+    with pytest.raises(AmbiguousShareSets) as info:
+        recover_secret(items)
+    message = str(info.value)
+    assert "a.txt (1 share(s))" in message and "b.txt, c.txt (2 share(s))" in message
+    assert format_fingerprint(SHARES[0].fingerprint()) in message and "paper log" in message
+    with pytest.raises(ThresholdNotMet) as anchored:
+        recover_secret(items, expected_fingerprint=OURS)
+    assert f"b.txt belongs to set {format_set_id(OTHER[0].set_id)}" in str(anchored.value)
+
+
+def test_two_complete_sets_are_refused_unless_anchored():
+    items = named(OTHER[:3]) + named(SHARES[:3])
+    with pytest.raises(AmbiguousShareSets):
+        recover_secret(items)
+    recovery = recover_secret(items, expected_fingerprint=OURS)
+    assert recovery.secret == SECRET and recovery.anchored and len(recovery.rejected) == 3
+
+
+def test_a_substituted_set_is_refused_when_anchored():
+    with pytest.raises(AnchorMismatch, match="none of the shares given is of the set recorded in the paper log"):
+        recover_secret(named(OTHER[:3]), expected_fingerprint=OURS)
+    assert not recover_secret(named(OTHER[:3])).anchored  # unanchored it recovers, and says so
 
 
 def test_same_file_twice():

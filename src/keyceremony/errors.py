@@ -64,6 +64,16 @@ class ForeignShare(ShareSetError):
     pass
 
 
+class AmbiguousShareSets(ShareSetError):
+    """Shares of more than one set (set key) were given and nothing anchored says which is ours:
+    the set fingerprint from the ceremony's paper log is needed (docs/threat-model.md)."""
+
+
+class AnchorMismatch(KeyCeremonyError):
+    """A set fingerprint, package fingerprint or key check value differs from the one the
+    ceremony's paper log recorded: these are not the cards or package made at that ceremony."""
+
+
 class ThresholdNotMet(ShareSetError):
     """Fewer usable shares than the threshold. ``set_aside`` says why each other one was not used,
     a sentence each; ``causes`` holds the same reasons as errors (``DuplicateShare``,

@@ -225,12 +225,20 @@ def build_cases() -> dict[str, dict]:
     forged_own_key = sign(
         replace(a[3], y=flip(a[3].y, 9), public_key=attacker.public_key().public_bytes_raw()), attacker
     )
+    # The forger's own complete set, passed off as ours: same set id, label and date, their own key.
+    attacker_public = attacker.public_key().public_bytes_raw()
+    f = make_set("F", 32, 3, 5)
+    passed_off = {x: sign(replace(f[x], set_id=a[1].set_id, public_key=attacker_public), attacker) for x in (1, 2, 3)}
     a_id, b_id = format_set_id(a[1].set_id), format_set_id(b[1].set_id)
+    ours = a[1].fingerprint().hex()  # the set fingerprint the ceremony's paper log recorded
     cases: dict[str, dict] = {}
 
     def case(name: str, description: str, inputs: list[dict], expected: str, *,
-             secret: bytes | None = None, contains: list[str] = (), set_aside: list[str] | None = None) -> None:
+             secret: bytes | None = None, contains: list[str] = (), set_aside: list[str] | None = None,
+             anchor: str | None = None) -> None:
         entry: dict = {"description": description, "inputs": inputs, "expected": expected}
+        if anchor is not None:
+            entry["anchor"] = anchor
         if secret is not None:
             entry["secret_hex"] = secret.hex()
         if set_aside is not None:
@@ -260,10 +268,18 @@ def build_cases() -> dict[str, dict]:
          [text(f"share-{x}.txt", a.resign(a[2], y=flip(a[2].y, 17, 0xA5)) if x == 2 else a[x]) for x in range(1, 6)],
          "ok", secret=a.secret, set_aside=["share-2.txt"],
          contains=["share-2.txt: its share 2 disagrees with the other shares"])
-    case("ok-more-than-threshold-one-foreign", "the threshold plus a share of another set, which is set aside",
+    case("ok-more-than-threshold-one-foreign",
+         "anchored to our set fingerprint: the threshold plus a share of another set, which is set aside",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("other-4.txt", b[4]),
           text("share-3.txt", a[3])],
-         "ok", secret=a.secret, set_aside=["other-4.txt"], contains=[f"other-4.txt belongs to set {b_id}"])
+         "ok", secret=a.secret, set_aside=["other-4.txt"], contains=[f"other-4.txt belongs to set {b_id}"],
+         anchor=ours)
+    case("ok-foreign-first-anchored",
+         "anchored: a share of another set comes first, then the threshold of ours; ours is recovered",
+         [text("other-4.txt", b[4]), text("share-1.txt", a[1]), text("share-2.txt", a[2]),
+          text("share-3.txt", a[3])],
+         "ok", secret=a.secret, set_aside=["other-4.txt"], contains=["the set recorded in the paper log"],
+         anchor=ours)
     case("ok-more-than-threshold-one-duplicate", "the threshold plus a copy of one of the shares",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("share-2-copy.txt", a[2]),
           text("share-3.txt", a[3])],
@@ -302,22 +318,55 @@ def build_cases() -> dict[str, dict]:
           text("share-2.txt", a[2])], "duplicate",
          contains=["other-1.txt is a different share with the same number as share-1.txt"])
 
-    # foreign_set --------------------------------------------------------------------------------------
-    case("foreign-set", "two shares of one set and one of another ceremony's set (same parameters and label)",
+    # foreign_set (anchored: the set fingerprint of the paper log says which set is ours) ---------------
+    case("foreign-set", "anchored: two shares of our set and one of another ceremony's set (same parameters "
+         "and label)",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("other-3.txt", b[3])], "foreign_set",
          contains=[f"other-3.txt belongs to set {b_id}", f"not to set {a_id}", "bring a share of the right set",
-                   "bring 1 more"])
-    case("foreign-set-threshold", "a share of a set with another threshold (2 of 5 among 3 of 5)",
+                   "bring 1 more"], anchor=ours)
+    case("foreign-set-threshold", "anchored: a share of a set with another threshold (2 of 5 among 3 of 5)",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("other-3.txt", c[3])], "foreign_set",
-         contains=["other-3.txt belongs to set", "any 2 of 5", "any 3 of 5"])
-    case("foreign-set-length", "a share of a set with another secret length (16 among 32 bytes)",
+         contains=["other-3.txt belongs to set", "any 2 of 5", "any 3 of 5"], anchor=ours)
+    case("foreign-set-length", "anchored: a share of a set with another secret length (16 among 32 bytes)",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("other-3.txt", d[3])], "foreign_set",
-         contains=["other-3.txt belongs to set", "16-byte secret", "32-byte secret"])
+         contains=["other-3.txt belongs to set", "16-byte secret", "32-byte secret"], anchor=ours)
     case("foreign-set-forged-own-key",
-         "share 3 altered and signed with a forger's key that it carries: the signature verifies, the "
-         "set fingerprint does not match",
+         "anchored: share 3 altered and signed with a forger's key that it carries: the signature verifies, "
+         "the set fingerprint does not match (same set id and label: only the fingerprints differ)",
          [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("share-3.txt", forged_own_key)],
-         "foreign_set", contains=["share-3.txt belongs to set"])
+         "foreign_set", contains=[f"share-3.txt belongs to set {a_id}", "fingerprint "
+                                  + format_fingerprint(forged_own_key.fingerprint()),
+                                  "fingerprint " + format_fingerprint(a[1].fingerprint())], anchor=ours)
+    case("foreign-set-forged-majority-anchored",
+         "anchored: three shares of a forger's own set passed off as ours (same set id and label) and two of "
+         "ours: the forger's majority is set aside, two of ours are too few",
+         [text(f"share-{x}.txt", passed_off[x]) for x in (1, 2, 3)]
+         + [text("share-4.txt", a[4]), text("share-5.txt", a[5])],
+         "foreign_set", contains=["share-1.txt belongs to set", "bring 1 more"], anchor=ours)
+
+    # ambiguous_sets: more than one set and no anchor --------------------------------------------------
+    case("ambiguous-forged-majority",
+         "unanchored: three shares of a forger's own set passed off as ours and two of ours: counting cannot "
+         "tell them apart, so nothing is recovered",
+         [text(f"share-{x}.txt", passed_off[x]) for x in (1, 2, 3)]
+         + [text("share-4.txt", a[4]), text("share-5.txt", a[5])],
+         "ambiguous_sets", contains=["belong to 2 different sets", "paper log",
+                                     format_fingerprint(a[1].fingerprint()),
+                                     format_fingerprint(passed_off[1].fingerprint())])
+    case("ambiguous-two-complete-sets", "unanchored: the threshold of two different sets",
+         [text(f"share-{x}.txt", a[x]) for x in (1, 2, 3)] + [text(f"other-{x}.txt", b[x]) for x in (1, 2, 3)],
+         "ambiguous_sets", contains=["belong to 2 different sets", a_id, b_id])
+    case("ambiguous-one-foreign", "unanchored: the threshold plus one share of another set",
+         [text("share-1.txt", a[1]), text("share-2.txt", a[2]), text("other-4.txt", b[4]),
+          text("share-3.txt", a[3])],
+         "ambiguous_sets", contains=["belong to 2 different sets", "other-4.txt (1 share(s))"])
+
+    # anchor_mismatch: a complete substituted set ------------------------------------------------------
+    case("anchor-mismatch-substituted-set",
+         "anchored to our set: a complete set of another ceremony (own key, same label) is refused",
+         [text(f"other-{x}.txt", b[x]) for x in (1, 2, 3)], "anchor_mismatch",
+         contains=["none of the shares given is of the set recorded in the paper log",
+                   format_fingerprint(a[1].fingerprint()), format_fingerprint(b[1].fingerprint())], anchor=ours)
 
     # bad_signature ------------------------------------------------------------------------------------
     case("bad-signature-altered-y", "share 3 with one byte of y altered (the payload check recomputed)",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from keyceremony.atomic_file import write_atomically
+from keyceremony.cli.anchors import add_set_fingerprint_option, anchor_lines, parse_fingerprint_option
 from keyceremony.cli.common import Progress, Subcommands, output_folder
 from keyceremony.errors import KeyCeremonyError, UsageError
 
@@ -48,6 +49,7 @@ def add_share_commands(sub: Subcommands) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
+    add_set_fingerprint_option(p)
     p.set_defaults(run=_combine)
 
     p = sub.add_parser("verify-share", help="check one share on its own: integrity, signature, set")
@@ -191,14 +193,15 @@ def _combine(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
     if not args.sources and not args.type:
         raise UsageError("name the share files to combine, or add --type to type shares in")
+    anchor = parse_fingerprint_option(args.fingerprint)
     progress = Progress()
     progress.step(f"reading {len(args.sources)} share source(s)...")
     items, problems = _load_sources(args.sources)
     progress.done()
     refused = 0
     if args.type:
-        typed, refused = _type_shares(items)
-        items.extend(typed)
+        typed, refused, others = _type_shares(items, anchor)
+        items.extend(typed + others)  # shares of other sets too: recover_secret refuses an unanchored mix
     if not items and len(problems) == 1:
         raise problems[0]
     for err in problems:
@@ -212,7 +215,7 @@ def _combine(args: argparse.Namespace) -> int:
     if not items:
         raise ThresholdNotMet("none of the shares given could be read (see above)", have=0, need=1)
     try:
-        recovery = recover_secret(items)
+        recovery = recover_secret(items, expected_fingerprint=anchor)
     except ThresholdNotMet as err:
         if problems:
             raise ThresholdNotMet(f"{err} (and {len(problems)} source(s) could not be read, see above)",
@@ -239,17 +242,19 @@ def _combine(args: argparse.Namespace) -> int:
         f"{len(recovery.used)} share(s): {', '.join(recovery.used)}; wrote it to {where}",
         file=sys.stderr,
     )
+    for line in anchor_lines(recovery.anchored, recovery.reference.fingerprint()):
+        print(line, file=sys.stderr)
     return 0
 
 
-def _type_shares(given: SharesFrom) -> tuple[SharesFrom, int]:
+def _type_shares(given: SharesFrom, anchor: bytes | None = None) -> tuple[SharesFrom, int, SharesFrom]:
     """Prompt for shares typed from their cards, checking every line as it is entered and
     answering each share at once (accepted as share x of set X, or refused and why). Returns
-    the accepted shares and how many were refused."""
+    the accepted shares, how many were refused, and the typed shares of other sets (unanchored)."""
     from keyceremony.shares.collector import ShareCollector
     from keyceremony.shares.text import HEADER, line_check_error, lines_needed
 
-    collector = ShareCollector()
+    collector = ShareCollector(expected_fingerprint=anchor)
     for source, payload in given:  # shares from files count towards the threshold shown
         collector.add(source, payload)
     typed: SharesFrom = []
@@ -288,7 +293,8 @@ def _type_shares(given: SharesFrom) -> tuple[SharesFrom, int]:
                 completed = True
                 break
         if not lines:
-            return typed, refused
+            others = [(src, p) for src, p in collector.others if src.startswith("typed share #")]
+            return typed, refused, others
         source = f"typed share #{number}"
         answer = collector.add_text(HEADER + "\n" + "\n".join(lines) + "\n", source)
         print(f"  {answer.message}", file=sys.stderr)
@@ -304,27 +310,26 @@ def _type_shares(given: SharesFrom) -> tuple[SharesFrom, int]:
 
 
 def _verify_share(args: argparse.Namespace) -> int:
-    from keyceremony.codec.fingerprint import format_fingerprint, parse_fingerprint
+    from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.codec.pgp_words import to_words
     from keyceremony.recipes.sources import read_shares
     from keyceremony.shares.shareset import check_fingerprint, describe_set, verify_share
 
-    expected = None
-    if args.fingerprint:
-        try:
-            expected = parse_fingerprint(args.fingerprint).hex()
-        except ValueError as err:
-            raise UsageError(f"--fingerprint {args.fingerprint!r}: {err}") from None
+    expected = parse_fingerprint_option(args.fingerprint)
     for source, payload in read_shares(args.source):
         verify_share(payload, source=source)
-        if expected:
-            check_fingerprint(payload, expected, source=source)
-        print(f"{source}: OK, a genuine share; signature verified")
+        if expected is not None:
+            check_fingerprint(payload, expected.hex(), source=source)
+            print(f"{source}: OK, a genuine share: its signature verifies and its set fingerprint matches "
+                  "the paper log's")
+        else:  # self-consistent only: a forger's card is self-consistent too
+            print(f"{source}: consistent: its signature verifies under the set key it carries")
         print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
         print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")
         print(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
-        if args.fingerprint:
+        if expected is not None:
             print("  matches the fingerprint given")
         else:
-            print("  compare the fingerprint with the one recorded at the ceremony")
+            print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
+                  "--fingerprint); only then is the share known to be genuine")
     return 0

@@ -7,10 +7,13 @@ the reason, and how many more are needed. ``combine --type`` and the ceremony's 
 and scan-back steps use it, so a bad card is answered (and can be brought again) on its own,
 without starting over.
 
-The first genuine share fixes the set, unless the set was anchored beforehand with
-``expected_fingerprint`` (the fingerprint written in the ceremony's paper log): then a share of
-any other set is refused even when it comes first. Nothing here is secret: answers name sources,
-share numbers, set ids and fingerprints, never share values.
+With ``expected_fingerprint`` (the set fingerprint written in the ceremony's paper log), a share
+of any other set is refused even when it comes first. Without it, the first genuine share sets
+what the count is about, a share of another set is refused *and kept* in :attr:`others`, and
+:attr:`ambiguous` says that which set is ours cannot be told: callers hand ``others`` on to
+``recover_secret``, which then refuses (AmbiguousShareSets) instead of trusting the first set.
+Nothing here is secret: answers name sources, share numbers, set ids and fingerprints, never
+share values.
 
 >>> collector = ShareCollector()
 >>> collector.status()
@@ -82,7 +85,13 @@ class ShareCollector:
         self.holders = dict(holders or {})
         self.reference: SharePayload | None = None
         self.accepted: dict[int, tuple[str, SharePayload]] = {}
+        self.others: list[tuple[str, SharePayload]] = []  # unanchored: genuine shares of other sets
         self.answers: list[Answer] = []
+
+    @property
+    def ambiguous(self) -> bool:
+        """Shares of more than one set were seen and nothing anchored says which is ours."""
+        return self.expected_fingerprint is None and bool(self.others)
 
     # -- what has been gathered
 
@@ -155,8 +164,12 @@ class ShareCollector:
                 f"{format_fingerprint(fp)}; the set being collected has fingerprint "
                 f"{format_fingerprint(anchor)}"
                 + (" (recorded in the paper log)" if self.expected_fingerprint is not None else "")
-                + ". Its set key differs: it is not a card of this set; set it aside"
+                + ". Its set key differs: it is not a card of this set"
+                + ("; set it aside" if self.expected_fingerprint is not None else
+                   "; without the set fingerprint from the paper log, which set is yours cannot be told")
             )
+            if self.expected_fingerprint is None:
+                self.others.append((source, payload))
             return self._refuse(Outcome.OTHER_SET, source, str(foreign), foreign, payload)
         if expect_x is not None and payload.x != expect_x:
             wrong = ForeignShare(f"{source} is share {payload.x}, not share {expect_x}; check which card is which")

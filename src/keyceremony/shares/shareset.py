@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from keyceremony.codec.fingerprint import format_fingerprint as format_fingerprint  # also part of this module's API
 from keyceremony.core import shamir
 from keyceremony.errors import (
+    AmbiguousShareSets,
+    AnchorMismatch,
     DuplicateShare,
     ForeignShare,
     InconsistentShares,
@@ -156,24 +158,34 @@ class Rejected:
 
 @dataclass(frozen=True, repr=False)
 class Recovery:
-    """A recovered secret, the shares it came from, and the inputs that were set aside."""
+    """A recovered secret, the shares it came from, and the inputs that were set aside.
+
+    ``anchored``: the set was checked against the fingerprint recorded on paper. Without it the
+    recovery proves only that the shares agree with each other (docs/threat-model.md)."""
 
     secret: bytes
     reference: SharePayload
     used: tuple[str, ...]
     rejected: tuple[Rejected, ...] = field(default=())
+    anchored: bool = False
 
     def __repr__(self) -> str:
         return f"Recovery(secret=<{len(self.secret)} bytes>, used={self.used}, rejected={self.rejected})"
 
 
-def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
+def recover_secret(
+    items: Sequence[tuple[str, SharePayload]], *, expected_fingerprint: bytes | None = None
+) -> Recovery:
     """Recover from (source name, payload) pairs, using those that are genuine and consistent.
 
-    Shares whose signature fails, that belong to another set, or repeat a share already given
-    are set aside with a reason; so are shares that disagree with the others (robust decoding,
-    shamir.decode). Raises a KeyCeremonyError subclass naming sources when fewer than the
-    threshold are left.
+    Shares whose signature fails, or that repeat a share already given, are set aside with a
+    reason; so are shares that disagree with the others (robust decoding, shamir.decode).
+    Raises a KeyCeremonyError subclass naming sources when fewer than the threshold are left.
+
+    Which set is ours is never decided by the shares themselves (docs/share-format.md §8):
+    with ``expected_fingerprint`` (the set fingerprint in the ceremony's paper log) shares of
+    any other set are set aside (ForeignShare), and none of that set raises AnchorMismatch;
+    without it, shares of more than one set raise AmbiguousShareSets, naming every set.
     """
     if not items:
         raise ThresholdNotMet("no shares were given; give at least the threshold number", have=0, need=1)
@@ -200,14 +212,14 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
             causes=tuple(errors),
         )
 
-    reference = _majority_set(genuine)
+    reference = _reference_set(genuine, expected_fingerprint)
     fp = reference.fingerprint()
     in_set: dict[int, tuple[str, SharePayload]] = {}
     for source, payload in genuine:
         if payload.fingerprint() != fp:
             foreign = ForeignShare(
-                f"{source} belongs to {describe_set(payload)}, not to {describe_set(reference)} "
-                "like the other shares; set it aside and bring a share of the right set"
+                f"{source} belongs to {_set_and_key(payload)}, not to {_set_and_key(reference)}, the set "
+                "recorded in the paper log; set it aside and bring a share of the right set"
             )
             rejected.append(Rejected(source, str(foreign), foreign))
             errors.append(foreign)
@@ -254,15 +266,38 @@ def recover_secret(items: Sequence[tuple[str, SharePayload]]) -> Recovery:
         reason = f"{by_x[x]}: its share {x} disagrees with the other shares"
         rejected.append(Rejected(by_x[x], reason, InconsistentShares(reason, bad_x=(x,))))
     used = tuple(by_x[x] for x in decoded.good_x)
-    return Recovery(decoded.secret, reference, used, tuple(rejected))
+    return Recovery(decoded.secret, reference, used, tuple(rejected), anchored=expected_fingerprint is not None)
 
 
-def _majority_set(genuine: list[tuple[str, SharePayload]]) -> SharePayload:
-    counts: dict[bytes, int] = {}
-    first: dict[bytes, SharePayload] = {}
-    for _, p in genuine:
-        fp = p.fingerprint()
-        counts[fp] = counts.get(fp, 0) + 1
-        first.setdefault(fp, p)
-    best = max(counts, key=lambda fp: counts[fp])  # ties: the first set given (dicts keep order)
-    return first[best]
+def _set_and_key(p: SharePayload) -> str:
+    """A set as people compare it: its id, parameters and fingerprint (the set key's). Two sets
+    can share an id and label (a forger copies them); only the fingerprint tells them apart."""
+    return f"{describe_set(p)}, fingerprint {format_fingerprint(p.fingerprint())}"
+
+
+def _reference_set(genuine: list[tuple[str, SharePayload]], expected: bytes | None) -> SharePayload:
+    """The set the recovery is about: the anchored one, or the only one given."""
+    sets: dict[bytes, list[tuple[str, SharePayload]]] = {}
+    for source, p in genuine:
+        sets.setdefault(p.fingerprint(), []).append((source, p))
+    if expected is not None:
+        for fp, members in sets.items():
+            if hmac.compare_digest(fp, expected):
+                return members[0][1]
+        found = "; ".join(f"{_set_and_key(m[0][1])} ({', '.join(s for s, _ in m)})" for m in sets.values())
+        raise AnchorMismatch(
+            f"none of the shares given is of the set recorded in the paper log (fingerprint "
+            f"{format_fingerprint(expected)}); they are of: {found}. These are not the cards made at "
+            "that ceremony: check the fingerprint you gave, and where these cards came from"
+        )
+    if len(sets) == 1:
+        return genuine[0][1]
+    found = "".join(
+        f"\n  - {_set_and_key(m[0][1])}: {', '.join(s for s, _ in m)} ({len(m)} share(s))" for m in sets.values()
+    )
+    raise AmbiguousShareSets(
+        f"the shares given belong to {len(sets)} different sets (set keys), and nothing says which one "
+        f"is yours:{found}\nA set of your own cannot be told from a forged one by counting. Give the "
+        "set fingerprint written in the ceremony's paper log (--fingerprint, hex or the 16 words), "
+        "or leave out the cards that are not of your set"
+    )

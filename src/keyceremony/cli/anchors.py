@@ -1,0 +1,50 @@
+"""What the paper log recorded, as the command line takes it and says it (docs/threat-model.md).
+
+A check that cards or a package agree with each other is not a check that they are the ones made
+at the ceremony. Commands that recover take the fingerprints written in the paper log and say
+plainly, on their first line of results, whether the result was anchored to them.
+Standard library only, like every module the parser loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from keyceremony.errors import UsageError
+
+UNANCHORED_MEANS = (
+    "this proves the shares agree with each other, not that they are the ones made at the ceremony"
+)
+
+
+def add_set_fingerprint_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fingerprint", metavar="FP",
+        help="the share set's fingerprint from the ceremony's paper log: 32 hex digits or its 16 words; "
+        "shares of any other set are refused",
+    )  # fmt: skip
+
+
+def parse_fingerprint_option(value: str | None, flag: str = "--fingerprint") -> bytes | None:
+    """A fingerprint given on the command line (hex or the 16 words), or None; UsageError if malformed."""
+    from keyceremony.codec.fingerprint import parse_fingerprint
+
+    if value is None:
+        return None
+    try:
+        return parse_fingerprint(value)
+    except ValueError as err:
+        raise UsageError(f"{flag} {value!r}: {err}") from None
+
+
+def anchor_lines(anchored: bool, fingerprint: bytes, *, what: str = "set fingerprint") -> list[str]:
+    """The lines that say whether a recovery was anchored, and what to compare if not."""
+    from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
+
+    shown = f"{format_fingerprint(fingerprint)} ({fingerprint_words(fingerprint)})"
+    if anchored:
+        return [f"ANCHORED: the {what} {shown} is the one given from the paper log."]
+    return [
+        f"UNANCHORED: {UNANCHORED_MEANS}.",
+        f"  Compare the {what} {shown} with the paper log, or give it with --fingerprint.",
+    ]
