@@ -322,3 +322,51 @@ def test_make_demo_backs_up_a_key_and_drills_it(tmp_path):
     assert "canary decrypted inside token 'demo-recovery': OK" in out
     assert (tmp_path / "backup" / "card-5.pdf").exists()
     assert not list(tmp_path.glob("keyceremony-demo-softhsm-*"))
+
+
+# --- anchors: what the paper log recorded ------------------------------------------------------------
+
+
+def test_a_substituted_backup_is_refused_when_anchored_and_said_unanchored_when_not(tmp_path):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ok(kc("backup", "--label", "payments-kek", "-k", 2, "-n", 3, "--no-cards", "--out", ours))
+    # A complete substitute: the same label, its own set key, its own package and check value.
+    ok(kc("backup", "--label", "payments-kek", "-k", 2, "-n", 3, "--no-cards", "--out", theirs))
+    package = BackupPackage.from_bytes((ours / "package.kcb").read_bytes())
+    from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.recipes.sources import read_shares
+
+    set_fp = format_fingerprint(read_shares(str(ours / "share-1.txt"))[0][1].fingerprint())
+    package_fp = format_fingerprint(package.fingerprint())
+    kcv = package.key_check_value.upper()
+    substitute = [theirs / "share-1.txt", theirs / "share-2.txt"]
+
+    unanchored = ok(kc("recover", *substitute, "--drill"))  # it is self-consistent...
+    assert "Recovery drill: PASSED" in unanchored
+    assert "UNANCHORED: this proves the shares agree with each other, not that they are the ones made" in unanchored
+    assert "key check value" in unanchored.split("UNANCHORED", 1)[1]  # ...and the values to compare are shown
+    for flag, value, words in (
+        ("--fingerprint", set_fp, "none of the shares given is of the set recorded in the paper log"),
+        ("--package-fingerprint", package_fp, "is not the one recorded in the paper log"),
+        ("--kcv", kcv, "check value .* is not the one recorded in the paper log"),
+    ):
+        refused(kc("recover", *substitute, "--drill", flag, value), words)
+    anchored = ok(kc("recover", ours / "share-1.txt", ours / "share-3.txt", "--drill", "--kcv", kcv.lower(),
+                     "--fingerprint", set_fp))
+    assert "ANCHORED: set fingerprint, key check value as recorded in the paper log." in anchored
+    refused(kc("recover", *substitute, "--drill", "--kcv", "12345"), "--kcv: a key check value is 6 hex digits", 2)
+
+
+def test_cards_of_two_backups_mixed_are_refused_unless_anchored(tmp_path):
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ok(kc("backup", "--label", "k", "-k", 2, "-n", 3, "--no-cards", "--out", ours))
+    ok(kc("backup", "--label", "k", "-k", 2, "-n", 3, "--no-cards", "--out", theirs))
+    mixed = [theirs / "share-1.txt", theirs / "share-2.txt", ours / "share-3.txt", ours / "share-1.txt"]
+    refused(kc("recover", *mixed, "--drill"), "belong to 2 different sets")
+    kcv = BackupPackage.from_bytes((ours / "package.kcb").read_bytes()).key_check_value
+    from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.recipes.sources import read_shares
+
+    set_fp = format_fingerprint(read_shares(str(ours / "share-1.txt"))[0][1].fingerprint())
+    report = ok(kc("recover", *mixed, "--drill", "--fingerprint", set_fp, "--kcv", kcv))
+    assert "Recovery drill: PASSED" in report and "ANCHORED" in report

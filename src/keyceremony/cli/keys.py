@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from keyceremony.cli.anchors import add_backup_anchor_options, backup_anchor_lines, backup_anchors
 from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Progress, Subcommands, output_folder, read_pin
 from keyceremony.errors import KeyCeremonyError, UsageError
 
@@ -79,6 +80,7 @@ def add_key_commands(sub: Subcommands) -> None:
     p.add_argument("--reveal", metavar="FILE",
                    help="write the key in plaintext to FILE for migration (raw AES bytes or PKCS#8 PEM); dangerous")
     p.add_argument("--force", action="store_true", help="overwrite the --reveal FILE")
+    add_backup_anchor_options(p)
     p.set_defaults(run=_recover)
 
 
@@ -345,8 +347,12 @@ def _recover(args: argparse.Namespace) -> int:
 
     progress = Progress()
     t0 = time.perf_counter()
-    with gather_recovery_inputs(args.sources, package_path=args.package, on_step=progress.step) as inputs:
+    anchors = backup_anchors(args)
+    with gather_recovery_inputs(
+        args.sources, package_path=args.package, on_step=progress.step, anchors=anchors
+    ) as inputs:
         progress.done()
+        anchor_lines = backup_anchor_lines(inputs)
         if args.reveal:
             print(
                 f"keyceremony: WARNING: writing key '{inputs.package.label}' IN PLAINTEXT to "
@@ -362,6 +368,7 @@ def _recover(args: argparse.Namespace) -> int:
             what = "raw AES key bytes" if inputs.package.algorithm.is_symmetric else "PKCS#8 PEM private key"
             print(f"Recovered key '{inputs.package.label}' ({inputs.package.algorithm.value}); its check value "
                   f"and canary match the backup package. Wrote it to {args.reveal} ({what}, mode 0600).")
+            print("\n".join(anchor_lines))
             return 0
         progress.step("opening the key store...")
         backend, where = _open_backend(args, kind)
@@ -373,4 +380,5 @@ def _recover(args: argparse.Namespace) -> int:
             )  # fmt: skip
         progress.done()
     print(report.to_text())
+    print("\n".join(anchor_lines))
     return 0

@@ -38,6 +38,7 @@ from keyceremony.errors import (
 from keyceremony.keys.backend import KeyBackend, KeyHandle, wipe
 from keyceremony.keys.backup_package import BackupPackage, format_kcv, format_package_fingerprint
 from keyceremony.keys.model import KeyAlgorithm
+from keyceremony.recipes.anchors import Anchors
 from keyceremony.shares.payload import SharePayload, check_label
 
 RandomBytes = Callable[[int], bytes]
@@ -234,6 +235,11 @@ class RecoveryInputs:
     reference: SharePayload
     used: tuple[str, ...]  # "card-1.pdf (share 1)", ...
     set_aside: tuple[str, ...] = field(default=())  # reasons, one per source not used
+    anchors: Anchors = field(default_factory=Anchors)  # what the paper log gave, all matched
+
+    @property
+    def anchored(self) -> bool:
+        return self.anchors.any
 
     def close(self) -> None:
         wipe(self.wrapping_key)
@@ -251,7 +257,11 @@ class RecoveryInputs:
 
 
 def gather_recovery_inputs(
-    sources: Sequence[str], *, package_path: str | None = None, on_step: Step = _quiet
+    sources: Sequence[str],
+    *,
+    package_path: str | None = None,
+    on_step: Step = _quiet,
+    anchors: Anchors | None = None,
 ) -> RecoveryInputs:
     """Read the cards / share files / images in ``sources`` (and ``package_path``), rebuild the
     wrapping key from the genuine shares, and pick the backup package that belongs to them.
@@ -261,7 +271,12 @@ def gather_recovery_inputs(
     signature (PackageSignatureError); that the package names this share set and was signed by
     the same set key (PackageMismatch: cards from another backup). Without ``package_path`` the
     package is taken from the cards or share files (PackageMissing if none carries one).
+
+    ``anchors`` (from the paper log): shares of other sets than the anchored one are set aside,
+    and a package whose fingerprint or check value differs raises AnchorMismatch. Without a set
+    fingerprint, shares of more than one set raise AmbiguousShareSets (shareset.recover_secret).
     """
+    anchors = anchors or Anchors()
     from keyceremony.recipes.sources import read_payloads
     from keyceremony.shares.shareset import format_set_id, recover_secret
 
@@ -298,7 +313,7 @@ def gather_recovery_inputs(
             need=1,
         )
     try:
-        recovery = recover_secret(shares)
+        recovery = recover_secret(shares, expected_fingerprint=anchors.set_fingerprint)
     except ThresholdNotMet as err:
         if problems:
             detail = "".join(f"\n  - {p}" for p in problems)
@@ -312,7 +327,11 @@ def gather_recovery_inputs(
             source, package = explicit
             package.check_shares(reference, source=source)
         else:
+            if anchors.package_fingerprint is not None:  # the recorded package, if several are given
+                recorded = [(s, p) for s, p in packages if p.fingerprint() == anchors.package_fingerprint]
+                packages = recorded or packages
             source, package = _choose_package(packages, reference, problems)
+        anchors.check_package(package, source=source)
         if len(secret) not in (16, 24, 32):
             raise PackageMismatch(
                 f"the cards of set {format_set_id(reference.set_id)} hold a {len(secret)}-byte "
@@ -321,7 +340,7 @@ def gather_recovery_inputs(
         x_of = {src: p.x for src, p in shares}
         used = tuple(f"{src} (share {x_of[src]})" for src in recovery.used)
         set_aside = tuple(problems) + tuple(r.reason for r in recovery.rejected)
-        return RecoveryInputs(package, source, secret, reference, used, set_aside)
+        return RecoveryInputs(package, source, secret, reference, used, set_aside, anchors)
     except BaseException:
         wipe(secret)
         raise
