@@ -15,7 +15,7 @@ from ceremony_helpers import EXAMPLES, TEST_KEY, RecordingPrompter, assert_no_se
 from keyceremony.ceremony.adapters import SoftKeys
 from keyceremony.ceremony.template import load_template
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
-from keyceremony.errors import AnswersError, CeremonyError, QuorumNotMet
+from keyceremony.errors import AnswersError, CeremonyError, KeyCeremonyError, QuorumNotMet
 from keyceremony.transcript import verify_transcript
 
 
@@ -316,7 +316,12 @@ def test_present_cards_answers_each_card_and_asks_for_more(tmp_path, keygen, mon
             return [PresentedCard(cards / "card-5.pdf", "Emeka Obi")]
 
     monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
-    engine = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", tmp_path / "drill", prompter_class=Custodians)
+    # Unanchored, a stranger among the cards stops the step: which set is ours cannot be told.
+    unanchored = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", tmp_path / "drill-0", prompter_class=Custodians)
+    with pytest.raises(CeremonyError, match="cards of 2 different sets .* Give \\[anchors\\] set_fingerprint"):
+        unanchored.run()
+    requests.clear()
+    engine = make_engine("dr-drill", anchored_answers(tmp_path, keygen), tmp_path / "drill", prompter_class=Custodians)
     result = engine.run()
     assert [r.attempt for r in requests] == [1, 2]
     assert requests[1].status == "2 of 3 shares, 1 more needed" and requests[1].accepted == (1, 3)
@@ -324,9 +329,10 @@ def test_present_cards_answers_each_card_and_asks_for_more(tmp_path, keygen, mon
     assert "accepted as share 1 of set" in said and "(custodian Alice Ng); 1 of 3 shares, 2 more needed" in said
     assert re.search(r"REFUSED: \S*card-1.pdf is the same share as \S*card-1.pdf \(share 1 of 5\)", said)
     assert re.search(r"REFUSED: \S*stranger.txt is share 1 of set .*it is not a card of this set", said)
+    assert "ANCHORED: the cards match the paper log's set fingerprint" in said
     assert "3 of 3 shares: enough" in said
     accepted = next(e.data for e in result.verified.entries if e.event == "cards-accepted")
-    assert accepted["cards_used"] == [1, 3, 5]
+    assert accepted["cards_used"] == [1, 3, 5] and accepted["anchored_by"] == ["set fingerprint"]
     reasons = next(e.data["reasons"] for e in result.verified.entries if e.event == "cards-set-aside")
     assert len(reasons) == 2 and "same share" in reasons[0] and "not a card of this set" in reasons[1]
     report = next(e.data for e in result.verified.entries if e.event == "drill-report")
@@ -343,3 +349,57 @@ def test_too_few_cards_from_an_answers_file_stop_with_the_count(tmp_path, keygen
     engine = make_engine("dr-drill", tmp_path / "answers.toml", tmp_path / "drill")
     with pytest.raises(AnswersError, match=r"are not enough: 2 of 3 shares, 1 more needed"):
         engine.run()
+
+
+def keygen_facts(keygen) -> dict:  # type: ignore[no-untyped-def]
+    verified = verify_transcript(keygen.out / "transcript.jsonl")
+    return next(dict(e.data) for e in verified.entries if e.event == "shares-made")
+
+
+def anchored_answers(tmp_path: Path, keygen, **anchors: str) -> Path:  # type: ignore[no-untyped-def]
+    """The example drill answers with an [anchors] table (default: the keygen's set fingerprint)."""
+    anchors = anchors or {"set_fingerprint": keygen_facts(keygen)["set_fingerprint"]}
+    text = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    text += "\n[anchors]\n" + "".join(f'{key} = "{value}"\n' for key, value in anchors.items())
+    path = tmp_path / "anchored-answers.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_drill_without_anchors_records_and_says_unanchored(tmp_path, keygen, monkeypatch):
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    engine = make_engine("dr-drill", EXAMPLES / "dr-drill.toml", tmp_path / "drill")
+    result = engine.run()
+    accepted = next(e.data for e in result.verified.entries if e.event == "cards-accepted")
+    assert accepted["anchored_by"] == []
+    said = "\n".join(engine.ports.prompter.said)  # type: ignore[attr-defined]
+    assert "WARNING: UNANCHORED: nothing from the paper log was given" in said
+    assert keygen_facts(keygen)["set_fingerprint"] in said
+
+
+def test_a_drill_anchored_by_check_value_passes_and_a_wrong_one_is_refused(tmp_path, keygen, monkeypatch):
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    facts = keygen_facts(keygen)
+    good = anchored_answers(
+        tmp_path, keygen, kcv=facts["kcv"].upper(), package_fingerprint=facts["package_fingerprint"]
+    )
+    result = make_engine("dr-drill", good, tmp_path / "drill").run()
+    accepted = next(e.data for e in result.verified.entries if e.event == "cards-accepted")
+    assert accepted["anchored_by"] == ["package fingerprint", "key check value"]
+    wrong = anchored_answers(tmp_path, keygen, kcv="ABCDEF" if facts["kcv"] != "abcdef" else "123456")
+    with pytest.raises(KeyCeremonyError, match="is not the one recorded in the paper log"):
+        make_engine("dr-drill", wrong, tmp_path / "drill-2").run()
+
+
+def test_a_template_can_require_an_anchor(tmp_path, keygen, monkeypatch):
+    monkeypatch.setenv("KEYGEN_DIR", str(keygen.out))
+    bundled = Path(__file__).resolve().parents[2] / "ceremony_templates" / "dr-drill.toml"
+    template = tmp_path / "strict-drill.toml"
+    text = bundled.read_text(encoding="utf-8")
+    assert "[parameters]" not in text
+    template.write_text(text.replace("[rehearsal]", '[parameters]\nanchor = "required"\n\n[rehearsal]', 1),
+                        encoding="utf-8")
+    with pytest.raises(AnswersError, match="requires an anchor"):
+        make_engine(str(template), EXAMPLES / "dr-drill.toml", tmp_path / "drill")
+    result = make_engine(str(template), anchored_answers(tmp_path, keygen), tmp_path / "drill").run()
+    assert result.verified.sealed

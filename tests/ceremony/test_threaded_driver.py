@@ -119,7 +119,7 @@ class ThreadedDriver:
             on_entry=lambda step_id, entry: self.outbox.put(("entry", step_id, entry)),
             on_progress=lambda progress: self.outbox.put(("progress", progress)),
         )
-        options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256)
+        options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors)
         self.engine = CeremonyEngine(self.template, out, ports, options)
 
     def _work(self) -> None:

@@ -37,9 +37,11 @@ from keyceremony.ceremony.ports import (
 )
 from keyceremony.ceremony.template import CHECKS, KeyLines, Template, toml_error
 from keyceremony.errors import AnswersError
+from keyceremony.recipes.anchors import Anchors
 from keyceremony.transcript import Actor, looks_secret
 
-_TOP = {"ceremony", "hsm", "rehearsal", "participants", "confirm", "steps"}
+_TOP = {"ceremony", "hsm", "rehearsal", "participants", "confirm", "steps", "anchors"}
+_ANCHORS = {"set_fingerprint", "package_fingerprint", "kcv"}
 _CEREMONY = {"title", "location"}
 _HSM = {"backend", "module", "token", "wrap_mechanism"}
 _REHEARSAL = {"warn", "keep_card_files"}
@@ -80,6 +82,7 @@ class Answers:
     participants: tuple[Actor, ...]
     confirm: Mapping[str, bool]
     steps: Mapping[str, StepAnswers]
+    anchors: Anchors = field(default_factory=Anchors)  # from the paper log (docs/ceremony-guide.md §9)
 
     def step(self, step_id: str) -> StepAnswers:
         return self.steps.get(step_id, StepAnswers())
@@ -141,12 +144,16 @@ class _Parser:
             raise self.fail(path, f"{what} must be a list of names")
         return tuple(value)
 
-    def path(self, value: object, path: Path_, what: str) -> Path:
+    def expanded(self, value: object, path: Path_, what: str) -> str:
+        """A string with ``$VAR`` / ``${VAR}`` taken from the environment; an unset one is an error."""
         text = self.text(value, path, what)
         missing = [m.group(1).strip("{}") for m in _VAR.finditer(text) if m.group(1).strip("{}") not in os.environ]
         if missing:
             raise self.fail(path, f"{what} {text!r} uses the environment variable ${missing[0]}, which is not set")
-        return (self.base / os.path.expandvars(text)).resolve()
+        return os.path.expandvars(text)
+
+    def path(self, value: object, path: Path_, what: str) -> Path:
+        return (self.base / self.expanded(value, path, what)).resolve()
 
     def answers(self, sha256: str) -> Answers:
         raw = self.raw
@@ -162,7 +169,41 @@ class _Parser:
         participants = self.participants()
         confirm = self.confirm()
         steps = self.steps({a.name for a in participants})
-        return Answers(self.source, sha256, title, location, hsm, rehearsal, participants, confirm, steps)
+        anchors = self.anchors()
+        return Answers(self.source, sha256, title, location, hsm, rehearsal, participants, confirm, steps, anchors)
+
+    def anchors(self) -> Anchors:
+        """[anchors]: what the paper log of the backup's ceremony recorded; ``$VAR`` allowed."""
+        from keyceremony.codec.fingerprint import parse_fingerprint
+        from keyceremony.recipes.anchors import parse_kcv
+
+        path = ("anchors",)
+        table = self.table(self.raw.get("anchors", {}), path, "[anchors]")
+        self.known(table, _ANCHORS, path, "[anchors]")
+        values: dict[str, str] = {}
+        for key in sorted(_ANCHORS & set(table)):
+            values[key] = self.expanded(table[key], (*path, key), key)
+        try:
+            set_fp = parse_fingerprint(values["set_fingerprint"]) if "set_fingerprint" in values else None
+        except ValueError as err:
+            raise self.fail((*path, "set_fingerprint"), f"set_fingerprint: {err}") from None
+        try:
+            package_fp = parse_fingerprint(values["package_fingerprint"]) if "package_fingerprint" in values else None
+        except ValueError as err:
+            raise self.fail((*path, "package_fingerprint"), f"package_fingerprint: {err}") from None
+        try:
+            kcv = parse_kcv(values["kcv"]) if "kcv" in values else None
+        except ValueError as err:
+            raise self.fail((*path, "kcv"), f"kcv: {err}") from None
+        anchors = Anchors(set_fp, package_fp, kcv)
+        params = self.template.parameters
+        if getattr(params, "anchor", "optional") == "required" and not anchors.any:
+            raise self.fail(
+                path,
+                f"template '{self.template.name}' requires an anchor: give [anchors] set_fingerprint (or "
+                "package_fingerprint, or kcv) as written in the paper log of the ceremony that made the cards",
+            )
+        return anchors
 
     def hsm(self) -> HsmAnswers:
         path = ("hsm",)

@@ -64,6 +64,7 @@ from keyceremony.ceremony.steps import COMPLETED, HANDLERS, RESTARTED, StepConte
 from keyceremony.ceremony.template import KeyGenerationParameters, Step, Template
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError
+from keyceremony.recipes.anchors import Anchors
 from keyceremony.transcript import (
     Actor,
     CeremonyMeta,
@@ -93,6 +94,7 @@ class CeremonyOptions:
     location: str | None = None
     rehearsal: Rehearsal = field(default_factory=Rehearsal)
     answers_sha256: str = ""
+    anchors: Anchors = field(default_factory=Anchors)  # what the paper log recorded (recoveries)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class CeremonyEngine:
             )
         if rehearsal.keep_card_files and not template.rehearsal.may_keep_card_files:
             raise CeremonyError(f"template '{template.name}' does not allow a rehearsal to keep the card files")
+        self.anchors = self.options.anchors
         self.relaxed_checks = frozenset(rehearsal.warn)
         self.keep_card_files = rehearsal.keep_card_files
         self.material: dict[str, Any] = {}  # keys and wrapping keys: memory only, wiped on close

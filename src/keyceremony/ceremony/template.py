@@ -86,8 +86,8 @@ _STEP_KEYS = {"id", "kind", "title", "quorum", "instructions", "confirm"}
 _STEP_EXTRA_KEYS = {"preflight": {"checks"}, "destroy": {"card_files"}}
 _PARAMETER_KEYS = {
     "key-generation": {"key_label", "algorithm", "threshold", "shares", "paper"},
-    "recovery": {"key_label", "extractable"},
-    "dr-drill": set(),
+    "recovery": {"key_label", "extractable", "anchor"},
+    "dr-drill": {"anchor"},
 }
 
 Path_ = tuple[Any, ...]
@@ -143,10 +143,15 @@ class KeyGenerationParameters:
 
 @dataclass(frozen=True)
 class RecoveryParameters:
-    """A recovery's target: the label of the recovered key (default: the backed-up label)."""
+    """A recovery's target: the label of the recovered key (default: the backed-up label).
+
+    ``anchor``: ``required`` makes the answers give what the paper log recorded (the set
+    fingerprint, the package fingerprint or the key check value); ``optional`` (the default)
+    lets the ceremony run without, and its transcript and report then say UNANCHORED."""
 
     key_label: str | None = None
     extractable: bool = False
+    anchor: str = "optional"
 
 
 @dataclass(frozen=True)
@@ -368,7 +373,10 @@ class _Validator:
             extractable = table.get("extractable", False)
             if not isinstance(extractable, bool):
                 raise self.fail((*path, "extractable"), "extractable must be true or false")
-            return RecoveryParameters(label, extractable)
+            anchor = table.get("anchor", "optional")
+            if anchor not in ("required", "optional"):
+                raise self.fail((*path, "anchor"), f"anchor must be 'required' or 'optional', not {anchor!r}")
+            return RecoveryParameters(label, extractable, anchor)
         d = KeyGenerationParameters()
         label = self.label(table.get("key_label", d.key_label), (*path, "key_label"))
         algorithm = table.get("algorithm", d.algorithm)

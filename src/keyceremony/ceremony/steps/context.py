@@ -43,6 +43,7 @@ from keyceremony.transcript import Actor, Entry
 
 if TYPE_CHECKING:
     from keyceremony.keys.backend import KeyBackend
+    from keyceremony.recipes.anchors import Anchors
 
 
 COMPLETED = "completed"
@@ -61,6 +62,7 @@ class StepHost(Protocol):
     participants: tuple[Actor, ...]
     relaxed_checks: frozenset[str]
     keep_card_files: bool
+    anchors: Anchors
     made_in_this_run: set[str]
 
     @property

@@ -40,7 +40,7 @@ def _used_shares(inputs: Any) -> dict[str, int]:
 def _gather(ctx: StepContext, sources: Sequence[str]) -> Any:
     from keyceremony.recipes.backup import gather_recovery_inputs
 
-    return gather_recovery_inputs(list(sources))
+    return gather_recovery_inputs(list(sources), anchors=ctx.engine.anchors)
 
 
 def _inputs_again(ctx: StepContext, why: str) -> Any:
@@ -91,8 +91,19 @@ class PresentCards(StepHandler):
                 "threshold": ref.threshold,
                 "cards_used": sorted(used.values()),
                 "sources": [s for s in sources if s in used],
+                "anchored_by": list(inputs.anchors.names()),  # empty: UNANCHORED (docs/threat-model.md)
             },
         )
+        if inputs.anchored:
+            ctx.say(f"ANCHORED: the cards match the paper log's {', '.join(inputs.anchors.names())}.")
+        else:
+            ctx.say(
+                "UNANCHORED: nothing from the paper log was given, so this proves the cards agree with each "
+                "other, not that they are the ones made at the ceremony. Compare the set fingerprint "
+                f"{format_fingerprint(ref.fingerprint())} and the key check value "
+                f"{package.key_check_value.upper()} with the paper log",
+                "warning",
+            )
         ctx.complete({"cards_used": len(used)})
 
     def collect(self, ctx: StepContext, custodians: tuple[str, ...]) -> tuple[list[PresentedCard], list[str]]:
@@ -101,7 +112,7 @@ class PresentCards(StepHandler):
         and the reasons of the refused ones."""
         from keyceremony.shares.collector import ShareCollector
 
-        collector = ShareCollector()
+        collector = ShareCollector(expected_fingerprint=ctx.engine.anchors.set_fingerprint)
         accepted: list[PresentedCard] = []
         refused: list[str] = []
         for attempt in range(1, MAX_ROUNDS + 1):
@@ -137,6 +148,14 @@ class PresentCards(StepHandler):
                 if any(a.accepted for a in answers):
                     accepted.append(card)
                 ctx.progress(ProgressTask.READ_CARD, collector.have, collector.threshold or 0, collector.status())
+            if collector.ambiguous:  # never trust the first set seen (docs/threat-model.md)
+                sets = sorted({answer.set_fingerprint or "" for answer in collector.answers if answer.set_fingerprint})
+                raise CeremonyError(
+                    f"step '{ctx.step.id}': cards of {len(sets)} different sets (set keys) were presented "
+                    f"(fingerprints {', '.join(sets)}), and nothing from the paper log says which is yours. "
+                    "Give [anchors] set_fingerprint in the answers (as written in the paper log of the ceremony "
+                    "that made the cards), or bring only cards of your set; the ceremony resumes at this step"
+                )
             if collector.complete:
                 return accepted, refused
         raise CeremonyError(
