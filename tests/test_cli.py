@@ -702,3 +702,10 @@ def test_a_closed_stdout_ends_quietly(cards):
     proc.stdout.close()  # before the command prints anything
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141 and err == b""
+
+
+def test_a_threshold_of_one_is_made_with_a_warning(tmp_path):
+    result = ok(run("split", "-k", 1, "-n", 2, "--in", "-", "--out", "k1", cwd=tmp_path, stdin=SECRET))
+    assert "WARNING: --threshold 1: every share alone is the whole secret" in err_text(result)
+    assert "WARNING" not in err_text(ok(run("split", "-k", 2, "-n", 2, "--in", "-", "--out", "k2", cwd=tmp_path,
+                                            stdin=SECRET)))

@@ -83,3 +83,16 @@ def read_pin(pin_file: str | None, token: str) -> str:
         f"token '{token}' needs its user PIN: type it at the prompt (run on a terminal), set "
         f"{PIN_ENV}, or give --pin-file FILE"
     )
+
+
+def check_threshold(threshold: int, shares: int) -> None:
+    """``--threshold`` and ``--shares``: UsageError outside 1 <= k <= n <= 255; a warning for k = 1,
+    where every share alone is the secret (no dual control)."""
+    if not 1 <= threshold <= shares <= 255:
+        raise UsageError(f"--threshold {threshold} --shares {shares}: need 1 <= threshold <= shares <= 255")
+    if threshold == 1:
+        print(
+            "keyceremony: WARNING: --threshold 1: every share alone is the whole secret; anyone holding one "
+            "card holds it, so there is no dual control. Use --threshold 2 or more unless that is what you want.",
+            file=sys.stderr,
+        )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keyceremony.cli.anchors import add_backup_anchor_options, backup_anchor_lines, backup_anchors
-from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Progress, Subcommands, output_folder, read_pin
+from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Progress, Subcommands, check_threshold, output_folder, read_pin
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -160,10 +160,7 @@ def _open_backend(args: argparse.Namespace, kind: str) -> tuple[KeyBackend, str]
 @_reports_errors
 def _backup(args: argparse.Namespace) -> int:
     kind = _choose_backend(args)
-    if not 1 <= args.threshold <= args.shares <= 255:
-        raise UsageError(
-            f"--threshold {args.threshold} --shares {args.shares}: need 1 <= threshold <= shares <= 255"
-        )
+    check_threshold(args.threshold, args.shares)
     if len(args.custodian) > args.shares:
         raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} cards")
     if args.custodian and args.no_cards:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, cast
 
 from keyceremony.atomic_file import write_atomically
 from keyceremony.cli.anchors import add_set_fingerprint_option, anchor_lines, parse_fingerprint_option
-from keyceremony.cli.common import Progress, Subcommands, output_folder
+from keyceremony.cli.common import Progress, Subcommands, check_threshold, output_folder
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -94,10 +94,7 @@ def _split(args: argparse.Namespace) -> int:
     from keyceremony.shares.payload import check_label
     from keyceremony.shares.shareset import create_share_set, describe_set
 
-    if not 1 <= args.threshold <= args.shares <= 255:
-        raise UsageError(
-            f"--threshold {args.threshold} --shares {args.shares}: need 1 <= threshold <= shares <= 255"
-        )
+    check_threshold(args.threshold, args.shares)
     try:
         check_label(args.label)
     except ValueError as err:
