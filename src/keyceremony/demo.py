@@ -138,9 +138,11 @@ def _backup_demo(out: Path) -> None:
     import shutil
     import subprocess
 
-    from keyceremony.errors import PackageSignatureError, ThresholdNotMet
+    from keyceremony.errors import AnchorMismatch, PackageSignatureError, ThresholdNotMet
     from keyceremony.keys.backup_package import format_kcv
     from keyceremony.keys.model import KeyAlgorithm
+    from keyceremony.keys.soft import SoftBackend
+    from keyceremony.recipes.anchors import Anchors
     from keyceremony.recipes.backup import (
         gather_recovery_inputs,
         generate_and_back_up,
@@ -195,7 +197,8 @@ def _backup_demo(out: Path) -> None:
 
         t1 = time.perf_counter()
         cards = [str(out / f"card-{x}.pdf") for x in (2, 4, 5)]
-        with gather_recovery_inputs(cards) as inputs, open_store("demo-recovery") as scratch:
+        paper_log = Anchors(kcv=package.key_check_value)  # what the custodians wrote down at the backup
+        with gather_recovery_inputs(cards, anchors=paper_log) as inputs, open_store("demo-recovery") as scratch:
             before = scratch.count_objects("demo-kek")
             target = "token 'demo-recovery'" if hsm_dir else "the software key store"
             report = recover_backup(scratch, inputs, drill=True, target=target, started=t1)
@@ -204,7 +207,8 @@ def _backup_demo(out: Path) -> None:
             raise SystemExit("demo FAILED: the drill")
         _say("3 of the 5 cards alone (cards 2, 4 and 5; no package file, no share files) rebuilt the "
              "wrapping key, and each carries the signed backup package")
-        _say(f"the key was unwrapped into {target} as a session copy; its check value {kcv} matches")
+        _say(f"the key was unwrapped into {target} as a session copy; its check value {kcv} matches the "
+             "backup package and the one written in the paper log (ANCHORED)")
         _say(f"the AES-GCM canary decrypted inside {target}: OK; then the copy was deleted, nothing kept")
         _say(f"shares used: {', '.join(Path(u.split(' (')[0]).name for u in report.shares_used)} "
              f"({report.seconds:.1f} s)")
@@ -221,6 +225,23 @@ def _backup_demo(out: Path) -> None:
         except PackageSignatureError:
             _say("a backup package altered after the ceremony fails its signature and is refused")
         forged.unlink()
+        substitute = out / "substitute"  # another backup: its own set key, package and check value
+        with SoftBackend() as other:
+            generate_and_back_up(other, "demo-kek", KeyAlgorithm.AES256, 3, 5,
+                                 then=lambda b: write_backup(b, substitute, cards=False))  # fmt: skip
+        others = [str(substitute / f"share-{x}.txt") for x in (1, 2, 3)]
+        with gather_recovery_inputs(others) as unanchored:
+            consistent = not unanchored.anchored
+        try:
+            gather_recovery_inputs(others, anchors=paper_log)
+            raise SystemExit("demo FAILED: a substituted backup was accepted against the paper log")
+        except AnchorMismatch:
+            if not consistent:
+                raise SystemExit("demo FAILED: an unanchored recovery called itself anchored") from None
+            _say(f"a complete substituted backup (its own key, package and check value) is self-consistent: "
+                 f"without the paper log it would pass, called UNANCHORED; against the check value {kcv} "
+                 "written in the paper log it is refused")
+        shutil.rmtree(substitute)
         print("\n" + report.to_text())
     finally:
         if hsm_dir is not None:
@@ -259,6 +280,8 @@ new-fingerprint-recorded = true
 cards = [
 {cards}
 ]
+[anchors]
+set_fingerprint = "{set_fingerprint}"
 """
 
 _PEOPLE = [("Dana Ruiz", "ceremony-administrator"), ("Eve Park", "witness"), ("Jürgen Weiß", "witness"),
@@ -343,7 +366,9 @@ def _ceremony_demo(out: Path) -> None:
         cards = ",\n".join(f'  {{ file = "{scans / f"card-{x}.png"}", custodian = "{custodians[x - 1]}", '
                            f'bag = "TEB-9000{x}" }}' for x in chosen)
         drill_people = _people({custodians[x - 1] for x in chosen})
-        run("dr-drill", _DRILL_ANSWERS.format(people=drill_people, cards=cards), "drill")
+        made = next(e.data for e in keygen.entries if e.event == "shares-made")  # read aloud, written down
+        run("dr-drill", _DRILL_ANSWERS.format(people=drill_people, cards=cards,
+                                              set_fingerprint=made["set_fingerprint"]), "drill")
         drill = verified("drill")
         seconds = time.perf_counter() - t0
         events = {(e.step, e.event): e.data for e in drill.entries}
@@ -360,6 +385,11 @@ def _ceremony_demo(out: Path) -> None:
         _say(f"DR drill: cards {', '.join(map(str, chosen))} read back from 150 dpi images, 2° askew; the key "
              f"'{recovered.get('backed_up_label')}' recovered with check value {str(recovered.get('kcv', '')).upper()} "
              "(matches the one recorded at generation)")
+        accepted = events.get(("present-cards", "cards-accepted"), {})
+        if accepted.get("anchored_by") != ["set fingerprint"]:
+            raise SystemExit("demo FAILED: the drill was not anchored to the paper log")
+        _say(f"the cards were checked against the set fingerprint written down at key generation "
+             f"({made['set_fingerprint']}): ANCHORED, recorded in the transcript")
         _say(f"canary: {tested.get('canary', 'checked')}; the throwaway copy was then destroyed")
         _say(f"both transcripts verify: `keyceremony transcript verify {out}/drill/transcript.jsonl` "
              f"(reports for signing: transcript-report.pdf) — {seconds:.1f} s for both ceremonies")
