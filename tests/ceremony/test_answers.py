@@ -78,3 +78,19 @@ def test_an_unset_environment_variable_in_a_path(monkeypatch):
 def test_toml_syntax_error():
     text = SAMPLE.replace('name = "Bob Li"', 'name = "Bob Li')
     assert error_of(text).line == line_of(text, 'name = "Bob Li')
+
+
+def test_anchors_are_read_and_a_malformed_one_has_its_line(monkeypatch):
+    monkeypatch.setenv("KEYGEN_DIR", "/srv/keygen")
+    drill = load_template("dr-drill")
+    base = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    good = base + '\n[anchors]\nset_fingerprint = "0001 0203 0405 0607 0809 0A0B 0C0D 0E0F"\nkcv = "1A2B3C"\n'
+    anchors = parse_answers(good, drill, source="answers.toml", base=EXAMPLES).anchors
+    assert anchors.set_fingerprint == bytes(range(16)) and anchors.kcv == "1a2b3c"
+    assert anchors.package_fingerprint is None
+    for bad, words in (('kcv = "1A2B"', "kcv: a key check value is 6 hex digits"),
+                       ('set_fingerprint = "0001 0203"', "set_fingerprint: a fingerprint is 32 hex digits"),
+                       ('fingerprint = "00"', "unknown key 'fingerprint' in [anchors]")):
+        text = base + f"\n[anchors]\n{bad}\n"
+        err = error_of(text, drill)
+        assert err.line == line_of(text, bad) and words in str(err), str(err)

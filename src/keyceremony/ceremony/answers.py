@@ -183,19 +183,16 @@ class _Parser:
         values: dict[str, str] = {}
         for key in sorted(_ANCHORS & set(table)):
             values[key] = self.expanded(table[key], (*path, key), key)
-        try:
-            set_fp = parse_fingerprint(values["set_fingerprint"]) if "set_fingerprint" in values else None
-        except ValueError as err:
-            raise self.fail((*path, "set_fingerprint"), f"set_fingerprint: {err}") from None
-        try:
-            package_fp = parse_fingerprint(values["package_fingerprint"]) if "package_fingerprint" in values else None
-        except ValueError as err:
-            raise self.fail((*path, "package_fingerprint"), f"package_fingerprint: {err}") from None
-        try:
-            kcv = parse_kcv(values["kcv"]) if "kcv" in values else None
-        except ValueError as err:
-            raise self.fail((*path, "kcv"), f"kcv: {err}") from None
-        anchors = Anchors(set_fp, package_fp, kcv)
+        parsed: dict[str, Any] = {}
+        parsers: dict[str, Callable[[str], Any]] = {
+            "set_fingerprint": parse_fingerprint, "package_fingerprint": parse_fingerprint, "kcv": parse_kcv,
+        }  # fmt: skip
+        for key, text in values.items():
+            try:
+                parsed[key] = parsers[key](text)
+            except ValueError as err:
+                raise self.fail((*path, key), f"{key}: {err}") from None
+        anchors = Anchors(parsed.get("set_fingerprint"), parsed.get("package_fingerprint"), parsed.get("kcv"))
         params = self.template.parameters
         if getattr(params, "anchor", "optional") == "required" and not anchors.any:
             raise self.fail(
