@@ -246,7 +246,9 @@ def decode_line_chars(chars: bytes, kind: TextKind, *, source: str | None, last_
                 source=source,
                 line=last_line,
             ) from None
-        raise kind.error(  # "length"; every character was checked on its line
+        if err.reason == "character":  # not from decode_lines, which checks every character
+            raise kind.error(f"the data holds a character that is not a {kind.noun} character", source=source) from None
+        raise kind.error(
             "the last line has an impossible number of characters; check it was typed completely",
             source=source,
             line=last_line,
