@@ -2,11 +2,19 @@
 
 The share text and QR forms carry payloads of up to hundreds of MiB in base32; encoding 256 MiB
 with ``base64.b32encode`` took over a minute per share. Work is done in cache-sized chunks of
-40-bit groups. Decoding rejects any character outside A-Z2-7, impossible lengths and non-zero
-padding bits, so every byte string has exactly one encoding (RFC 4648 §3.5, §6).
+40-bit groups. This is the only base32 codec of keyceremony: the share text and QR forms
+(docs/share-format.md §5, §6) and the backup package's (docs/backup-package.md §5, §6) all use it.
+
+Decoding is strict: it rejects any character outside A-Z2-7 (so lower case and '=' padding too),
+a length that no byte string encodes to (1, 3 or 6 characters mod 8), and non-zero unused bits in
+the last character, so every byte string has exactly one encoding and ``decode`` is the inverse
+of ``encode`` on its image only (RFC 4648 §3.5, §6). Callers that accept lenient input (lower
+case, look-alikes, spacing) normalise it first.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +25,22 @@ _CHUNK = 1 << 16  # 40-bit groups per step
 ALPHABET: NDArray[np.uint8] = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)  # RFC 4648 §6
 VALUE: NDArray[np.uint8] = np.full(256, 255, dtype=np.uint8)  # ASCII -> 5-bit value, 255 = not base32
 VALUE[ALPHABET] = np.arange(32)
+
+Reason = Literal["character", "length", "padding"]
+
+
+class Base32Error(ValueError):
+    """Why a text is not the canonical base32 of any byte string.
+
+    ``reason`` is "character" (``index`` is the first character outside A-Z2-7), "length" (no
+    byte string has this many characters) or "padding" (``index`` is the last character, whose
+    unused low bits are not zero). Callers turn it into their format's error.
+    """
+
+    def __init__(self, reason: Reason, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.reason: Reason = reason
+        self.index = index
 
 
 def encode(data: bytes | bytearray | memoryview) -> bytes:
@@ -46,11 +70,13 @@ def symbols(data: bytes | bytearray | memoryview) -> NDArray[np.uint8]:
     return out.reshape(-1)[: (n // 5) * 8 + _TAIL_CHARS[n % 5]]
 
 
-def decode(text: bytes) -> bytes:
-    """Inverse of ``encode``; raises ValueError for anything not in its image."""
+def decode(text: bytes | bytearray | memoryview) -> bytes:
+    """Inverse of ``encode``; raises Base32Error (a ValueError) for anything not in its image."""
     n = len(text)
     if n % 8 not in _TAIL_BYTES:
-        raise ValueError("impossible base32 length")
+        raise Base32Error(
+            "length", f"{n} characters is not a base32 length (none of 1, 3 or 6 characters mod 8 encodes bytes)"
+        )
     groups = -(-n // 8)
     chars: NDArray[np.uint8] = np.full(groups * 8, 65, dtype=np.uint8)  # pad with 'A' = 0
     chars[:n] = np.frombuffer(text, dtype=np.uint8)
@@ -59,7 +85,8 @@ def decode(text: bytes) -> bytes:
     for lo in range(0, groups, _CHUNK):
         v = VALUE[chars[lo : lo + _CHUNK]]
         if (v == 255).any():
-            raise ValueError("not a base32 character")
+            index = lo * 8 + int(np.flatnonzero(v.reshape(-1) == 255)[0])
+            raise Base32Error("character", f"character {index + 1} is not a base32 character (A-Z, 2-7)", index)
         s0, s1, s2, s3, s4, s5, s6, s7 = (np.ascontiguousarray(v[:, i]) for i in range(8))
         b = out[lo : lo + _CHUNK]
         b[:, 0] = (s0 << 3) | (s1 >> 2)
@@ -69,6 +96,8 @@ def decode(text: bytes) -> bytes:
         b[:, 4] = (s6 << 5) | s7
     length = (n // 8) * 5 + _TAIL_BYTES[n % 8]
     flat = out.reshape(-1)
-    if flat[length:].any():
-        raise ValueError("non-zero padding bits: not the canonical encoding")
+    if flat[length:].any():  # only the last character can set bits past ``length`` (5 > bits per char)
+        raise Base32Error(
+            "padding", "the last character's unused bits are not zero: not the canonical encoding", n - 1
+        )
     return flat[:length].tobytes()

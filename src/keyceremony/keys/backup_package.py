@@ -10,12 +10,12 @@ same Ed25519 set key that signs the wrapping key's shares, so package and cards 
     blob_len u16 | blob | public_key_len u16 | public_key | nonce_len | nonce |
     canary_len | canary | set_public_key[32] | signature[64] | check[4]
 
-Standard library only at import; ``verify`` imports ``cryptography`` when called.
+Standard library and numpy (the base32 codec) only at import; ``verify`` imports ``cryptography``
+when called.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import struct
@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from keyceremony.codec import base32
 from keyceremony.codec.fingerprint import format_fingerprint
 from keyceremony.errors import PackageFormatError, PackageMismatch, PackageSignatureError
 from keyceremony.keys.model import (
@@ -34,7 +35,7 @@ from keyceremony.keys.model import (
     canary_plaintext,
 )
 from keyceremony.shares.payload import FINGERPRINT_LEN, PUBLIC_KEY_LEN, SET_ID_LEN, SIGNATURE_LEN, SharePayload
-from keyceremony.shares.text import TextKind, decode_lines, encode_lines
+from keyceremony.shares.text import TextKind, decode_line_chars, decode_lines, decode_qr_text, encode_lines
 
 MAGIC = b"KCB"
 VERSION = 1
@@ -50,7 +51,7 @@ _HEAD = struct.Struct(">3sBI8s16sBB")  # magic, version, created, set_id, set_fi
 _KCV_LEN = {True: 3, False: 8}  # by algorithm.is_symmetric: AES KCV / public-key fingerprint
 _NONCE_LEN = {True: 12, False: 16}
 _ALGORITHMS = {a.value: a for a in KeyAlgorithm}
-_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_REMEDY = "use the package from another card or the package.kcb file"
 
 
 @dataclass(frozen=True, repr=False)
@@ -295,29 +296,23 @@ class BackupPackage:
         share file passes the earlier lines as blank lines to keep them (share_sources does).
         """
         chars, last_line = decode_lines(text, PACKAGE_TEXT, source=source)
+        data = decode_line_chars(chars, PACKAGE_TEXT, source=source, last_line=last_line)
         truncated = f"the package ends after line {last_line} but is not complete; lines are missing at the end"
-        return cls._from_base32(chars.decode("ascii"), source, truncated)
+        return cls._from_data(data, source, truncated)
 
     def to_qr_text(self) -> str:
-        """Base32 without padding, upper case: QR alphanumeric mode (docs/share-format.md §6)."""
-        return base64.b32encode(self.to_bytes()).rstrip(b"=").decode("ascii")
+        """Base32 without padding, upper case: QR alphanumeric mode (docs/backup-package.md §6)."""
+        return base32.encode(self.to_bytes()).decode("ascii")
 
     @classmethod
     def from_qr_text(cls, text: str, *, source: str | None = None) -> BackupPackage:
-        chars = text.strip().upper()
-        if not chars or not set(chars) <= _BASE32:
-            raise PackageFormatError(
-                "the QR code does not hold a keyceremony backup package (unexpected characters)",
-                source=source,
-            )
-        return cls._from_base32(chars, source, "the QR code's package data is cut short")
+        """Parse a QR code's text; raises PackageFormatError unless it is the canonical base32 of
+        a package (docs/backup-package.md §6). White space around it and lower case are accepted."""
+        data = decode_qr_text(text, PACKAGE_TEXT, _REMEDY, source=source)
+        return cls._from_data(data, source, f"the QR code's package data is cut short; {_REMEDY}")
 
     @classmethod
-    def _from_base32(cls, chars: str, source: str | None, truncated: str) -> BackupPackage:
-        try:
-            data = base64.b32decode(chars + "=" * (-len(chars) % 8))
-        except ValueError:
-            raise PackageFormatError(truncated, source=source) from None
+    def _from_data(cls, data: bytes, source: str | None, truncated: str) -> BackupPackage:
         try:
             return cls.from_bytes(data, source=source)
         except PackageFormatError as err:
@@ -333,10 +328,10 @@ def is_package_bytes(data: bytes) -> bool:
 
 def is_package_qr_text(text: str) -> bool:
     """True if a QR code's base32 text decodes to something starting with the package magic."""
-    head = text.strip().upper()[:8]
+    head = text.strip().upper()[:8]  # 8 characters: 5 whole bytes, no unused bits
     try:
-        return len(head) == 8 and is_package_bytes(base64.b32decode(head))
-    except ValueError:
+        return len(head) == 8 and is_package_bytes(base32.decode(head.encode("ascii")))
+    except ValueError:  # not ASCII, or not base32
         return False
 
 

@@ -228,15 +228,31 @@ def from_text(text: str | bytes, *, source: str | None = None) -> SharePayload:
     9/G are accepted; every line must carry its check and the line numbers must run 1, 2, 3...
     """
     chars, last_line = decode_lines(text, SHARE_TEXT, source=source)
+    payload = decode_line_chars(chars, SHARE_TEXT, source=source, last_line=last_line)
+    return _payload(payload, source, -(-len(chars) // CHARS_PER_LINE))  # data lines, as on the card
+
+
+def decode_line_chars(chars: bytes, kind: TextKind, *, source: str | None, last_line: int) -> bytes:
+    """The bytes of the base32 characters ``decode_lines`` returned; raises ``kind.error`` naming
+    the last data line (file line ``last_line``) unless they are the canonical encoding."""
     try:
-        payload = base32.decode(chars)
-    except ValueError:
-        raise ShareFormatError(
+        return base32.decode(chars)
+    except base32.Base32Error as err:
+        if err.reason == "padding":
+            raise kind.error(
+                "the last character of the last data line is one keyceremony never writes there: the "
+                f"unused bits of a {kind.noun}'s last character must be zero (docs/share-format.md §5). "
+                "The line was altered or misread; compare it with the card",
+                source=source,
+                line=last_line,
+            ) from None
+        if err.reason == "character":  # not from decode_lines, which checks every character
+            raise kind.error(f"the data holds a character that is not a {kind.noun} character", source=source) from None
+        raise kind.error(
             "the last line has an impossible number of characters; check it was typed completely",
             source=source,
             line=last_line,
         ) from None
-    return _payload(payload, source, -(-len(chars) // CHARS_PER_LINE))  # data lines, as on the card
 
 
 def decode_lines(text: str | bytes, kind: TextKind, *, source: str | None = None) -> tuple[bytes, int]:
@@ -467,13 +483,33 @@ def to_qr_text(payload: SharePayload) -> str:
 
 
 def from_qr_text(text: str, *, source: str | None = None) -> SharePayload:
-    chars = text.strip().upper()
-    if not chars or any(c.encode() not in _ALPHABET or len(c.encode()) != 1 for c in chars):
-        raise ShareFormatError(
-            "the QR code does not hold a keyceremony share (unexpected characters)", source=source
-        )
-    try:
-        data = base32.decode(chars.encode("ascii"))
-    except ValueError:
-        raise ShareFormatError("the QR code's share data is cut short", source=source) from None
+    """Parse a QR code's text; raises ShareFormatError unless it is the canonical base32 of a
+    share payload (docs/share-format.md §6). Surrounding white space and lower case are accepted."""
+    remedy = "type the card's text lines instead, or use the share file"
+    data = decode_qr_text(text, SHARE_TEXT, remedy, source=source)
     return SharePayload.from_bytes(data, source=source)
+
+
+def decode_qr_text(text: str, kind: TextKind, remedy: str, *, source: str | None = None) -> bytes:
+    """The bytes of a QR code's base32 text (upper or lower case, white space around it);
+    raises ``kind.error`` saying what is wrong, and ``remedy``, unless it is the canonical
+    unpadded encoding (docs/share-format.md §6)."""
+    noun, error = kind.noun, kind.error
+    chars = text.strip().upper()
+    bad = next((c for c in chars if len(c.encode()) != 1 or c.encode() not in _ALPHABET), None)
+    if not chars or bad is not None:
+        what = "it is empty" if not chars else f"unexpected character {bad!r}"
+        raise error(f"the QR code does not hold a keyceremony {noun} ({what})", source=source)
+    try:
+        return base32.decode(chars.encode("ascii"))
+    except base32.Base32Error as err:
+        if err.reason == "padding":
+            raise error(
+                f"the QR code's {noun} data is cut short or altered: its last character is not the "
+                f"canonical base32 of any data (its unused bits must be zero, RFC 4648 §3.5); {remedy}",
+                source=source,
+            ) from None
+        raise error(
+            f"the QR code's {noun} data is cut short ({len(chars)} characters is not a base32 length); {remedy}",
+            source=source,
+        ) from None
