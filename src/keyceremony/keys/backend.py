@@ -198,6 +198,21 @@ class KeyBackend(abc.ABC):
         :class:`~keyceremony.errors.KeyBackendError` if the store refuses the import.
         """
 
+    @abc.abstractmethod
+    def persist(self, key: KeyHandle) -> KeyHandle:
+        """Make the session key ``key``, already checked, persistent; return its new handle.
+
+        The persistent key has the same label, id and attributes as ``key`` (sensitive,
+        extractable or not, the same capabilities), and its public-key object is made persistent
+        after it. ``key`` is destroyed, and only the returned handle is valid afterwards (the
+        software store returns ``key`` itself).
+        :func:`keyceremony.keys.recovery.recover_key` calls this only after the key's check value
+        and canary passed, so a crash leaves no persistent key that was not verified
+        (docs/hsm.md, "The recovered key"). Raises ``ValueError`` if ``key`` is already
+        persistent, :class:`~keyceremony.errors.KeyBackendError` if the store refuses; then
+        nothing persistent is left.
+        """
+
     # --- primitives computed inside the store ----------------------------------------------------
 
     @abc.abstractmethod

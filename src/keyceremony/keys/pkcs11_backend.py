@@ -195,6 +195,11 @@ class Pkcs11KeyHandle(KeyHandle):
         """The pkcs11 SecretKey or PrivateKey; None once destroyed."""
         return self._key
 
+    @property
+    def public_object(self) -> TokenObject:
+        """The pkcs11 PublicKey stored with a private key, or None."""
+        return self._public
+
     def destroy_objects(self) -> None:
         """Delete the key and its public key from the token (raises pkcs11 errors)."""
         if self._key is not None:
@@ -575,6 +580,53 @@ class Pkcs11Backend(KeyBackend):
                     key.destroy()  # nothing half-imported
                 raise
         return self._handle(label, algorithm, key, public, public_key, persistent, extractable)
+
+    def persist(self, key: KeyHandle) -> KeyHandle:
+        """See :meth:`KeyBackend.persist`: ``C_CopyObject`` with only ``CKA_TOKEN=True``.
+
+        The copy keeps every other attribute of the session object (label, id, SENSITIVE,
+        EXTRACTABLE, the capabilities); they are read back and compared with the template, and
+        a copy that differs is deleted (HSMError). The private key is copied before its public
+        key. The session objects are deleted afterwards.
+        """
+        self._check_handle(key)
+        assert isinstance(key, Pkcs11KeyHandle)
+        if key.persistent:
+            raise ValueError(f"{key!r} is already persistent")
+        label = key.label
+        copies: list[Any] = []
+        try:
+            with self.errors(f"storing the checked key '{label}' in the token (C_CopyObject)"):
+                token_key = key.token_object.copy({Attribute.TOKEN: True})
+                copies.append(token_key)
+                self._check_copy(token_key, label, key.algorithm, key.extractable)
+                token_public = None
+                if key.public_object is not None:
+                    token_public = key.public_object.copy({Attribute.TOKEN: True})
+                    copies.append(token_public)
+            self.destroy(key)  # the session objects; they would vanish with the session anyway
+        except BaseException:
+            for obj in reversed(copies):
+                with contextlib.suppress(p11.PKCS11Error):
+                    obj.destroy()  # nothing persistent is left
+            raise
+        return self._handle(label, key.algorithm, token_key, token_public, key.public_key, True, key.extractable)
+
+    def _check_copy(self, obj: Any, label: str, algorithm: KeyAlgorithm, extractable: bool) -> None:
+        """Raise HSMError unless the token copy ``obj`` has the attributes of the template."""
+        if algorithm.is_symmetric:
+            template = secret_key_template(token=True, extractable=extractable)
+        else:
+            template = private_key_template(token=True, extractable=extractable)
+        expected = {a: v for a, v in template.items() if v is not DEFAULT}
+        expected[Attribute.LABEL] = label
+        wrong = [a.name for a, v in expected.items() if obj[a] != v]
+        if wrong:
+            raise HSMError(
+                f"token '{self.token_label}': the persistent copy of key '{label}' made with "
+                f"C_CopyObject does not keep the attributes {', '.join(sorted(wrong))}; the copy "
+                "was deleted. See docs/hsm.md, \"The recovered key\"."
+            )
 
     # --- primitives computed inside the token ---------------------------------------------------
 

@@ -6,9 +6,13 @@ cannot drift apart:
 
 backup  = import wrapping key -> wrap (RFC 5649) -> KCV -> canary -> self-check the canary ->
           restore test (unwrap a temporary, non-persistent copy, check KCV and canary, delete it)
-recover = check the package is consistent -> import wrapping key -> unwrap -> KCV -> canary;
+recover = check the package is consistent -> import wrapping key -> unwrap as a session
+          (non-persistent) object -> KCV -> canary -> only then make it persistent
+          (:meth:`KeyBackend.persist`, C_CopyObject in a token) -> KCV of the persistent copy;
           if any check fails the unwrapped key is deleted before the error is raised
-          ("nothing left half-imported").
+          ("nothing left half-imported"). A crash at any point leaves either no persistent key
+          or a verified one: session objects die with the session (docs/hsm.md, "The recovered
+          key").
 
 >>> from keyceremony.keys.soft import SoftBackend
 >>> with SoftBackend() as a, SoftBackend() as b:
@@ -81,9 +85,13 @@ def recover_key(
 ) -> KeyHandle:
     """Unwrap ``wrapped`` into ``backend`` as ``label`` and prove it is the backed-up key.
 
-    The key is non-extractable unless ``extractable=True``. It is kept only if its check value
-    equals ``expected_kcv`` and it passes the canary (see :meth:`KeyBackend.check_canary`);
-    otherwise it is deleted and the error raised. ``wrapping_key`` is wiped in every case.
+    The key is non-extractable unless ``extractable=True``. It is unwrapped as a session
+    (non-persistent) object and checked there: its check value must equal ``expected_kcv`` and
+    it must pass the canary (see :meth:`KeyBackend.check_canary`); otherwise it is deleted and
+    the error raised. Only a key that passed is made persistent (``persistent=True``, the
+    default) with :meth:`KeyBackend.persist`, and the persistent copy's check value is checked
+    again. So no crash can leave a persistent key that was not verified. ``wrapping_key`` is
+    wiped in every case.
 
     Raises :class:`~keyceremony.errors.UnwrapError` (wrong wrapping key or damaged blob),
     :class:`~keyceremony.errors.KeyCheckMismatch`, :class:`~keyceremony.errors.CanaryMismatch`,
@@ -98,7 +106,7 @@ def recover_key(
                 wrapping,
                 wrapped,
                 label,
-                persistent=persistent,
+                persistent=False,  # a session object until it has passed every check
                 extractable=extractable,
                 public_key=public_key,
             )
@@ -110,7 +118,15 @@ def recover_key(
                     _destroy_quietly(backend, key, None)
                 raise
         verify_recovered_key(backend, key, expected_kcv, canary, public_key)
-        return key
+        if not persistent:
+            return key
+        try:
+            kept = backend.persist(key)
+        except BaseException as err:
+            _destroy_quietly(backend, key, err)
+            raise
+        _verify_kcv(backend, kept, expected_kcv)
+        return kept
     finally:
         wipe(wrapping_key)
 
@@ -124,12 +140,31 @@ def verify_recovered_key(
 ) -> None:
     """Check KCV and canary of a just-unwrapped key; on any failure delete it, then raise.
 
+    Also used on a key found in the store after an interruption. A private key found without
+    its public-key object (a crash between the two copies of :meth:`KeyBackend.persist`) is
+    checked against the package's ``public_key``: the canary, including a fresh challenge it
+    signs, must verify under that key, and only then is ``public_key`` attached to the handle.
+
     Raises :class:`~keyceremony.errors.KeyCheckMismatch` or
     :class:`~keyceremony.errors.CanaryMismatch` (or the back end's error).
     """
     try:
+        if key.public_key is None and public_key is not None and not key.algorithm.is_symmetric:
+            backend.check_canary(key, canary, public_key)  # proves key <-> public_key
+            key.public_key = public_key
+            _kcv.check_kcv(expected_kcv, backend.key_check_value(key), label=key.label)
+            return
         _kcv.check_kcv(expected_kcv, backend.key_check_value(key), label=key.label)
         backend.check_canary(key, canary, public_key)
+    except BaseException as err:
+        _destroy_quietly(backend, key, err)
+        raise
+
+
+def _verify_kcv(backend: KeyBackend, key: KeyHandle, expected_kcv: str) -> None:
+    """Check the persistent copy made by :meth:`KeyBackend.persist`; delete it if it differs."""
+    try:
+        _kcv.check_kcv(expected_kcv, backend.key_check_value(key), label=key.label)
     except BaseException as err:
         _destroy_quietly(backend, key, err)
         raise

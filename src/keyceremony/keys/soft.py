@@ -252,6 +252,15 @@ class SoftBackend(KeyBackend):
             persistent=persistent,
         )
 
+    def persist(self, key: KeyHandle) -> KeyHandle:
+        """See :meth:`KeyBackend.persist`. In memory, a key is persistent only until
+        :meth:`close`; the same handle is returned, now marked persistent."""
+        self._check_handle(key)
+        if key.persistent:
+            raise ValueError(f"{key!r} is already persistent")
+        key.persistent = True
+        return key
+
     # --- primitives ---------------------------------------------------------------------------
 
     def _aes_ecb_zero_block(self, key: KeyHandle) -> bytes:
