@@ -308,6 +308,7 @@ class CeremonyEngine:
             )
             state.fingerprint = key_fingerprint(first.public_key).hex()
             state.later_fingerprints = []
+            state.rehearsal = self.options.rehearsal.declared  # opened now, with these answers
             save_state(self.out_dir, state)
             self._create(first)
             return
@@ -334,6 +335,7 @@ class CeremonyEngine:
             save_state(self.out_dir, state)
             self._finish()
             return
+        self._refuse_new_relaxations(state, verified)
         current_key = verified.segments[-1].public_key
         signer: Signer | None = keys.find_signer(self.backend, state.ceremony_id)
         if signer is not None and signer.public_key != current_key:
@@ -381,6 +383,37 @@ class CeremonyEngine:
         save_state(self.out_dir, state)
         self.participants = _participants(self.writer.entries)
         self._say("info", f"Resumed ceremony {state.ceremony_id} at step '{data['resume_at']}'.")
+
+    def _refuse_new_relaxations(self, state: CeremonyState, verified: VerifiedTranscript) -> None:
+        """A rehearsal is decided at the opening (docs/ceremony-guide.md §6.2): refuse answers that
+        relax more than the opening entry recorded. Relaxing less (going stricter) is allowed."""
+        opened = verified.meta.get("rehearsal")
+        opened_warn: set[str] = set()
+        opened_keep = False
+        if isinstance(opened, dict):
+            checks = opened.get("checks_relaxed_to_warn")
+            opened_warn = {str(c) for c in checks} if isinstance(checks, list) else set()
+            opened_keep = opened.get("card_files_kept") is True
+        now = self.options.rehearsal
+        added = [f"the preflight check '{c}' relaxed to warn" for c in now.warn if c not in opened_warn]
+        if now.keep_card_files and not opened_keep:
+            added.append("the card PDF files kept")
+        if not added:
+            return
+        if isinstance(opened, dict):
+            relaxed = ", ".join(sorted(opened_warn)) or "none"
+            was = (f"as a rehearsal relaxing only this (checks relaxed to warn: {relaxed}; card PDF files "
+                   f"{'kept' if opened_keep else 'not kept'})")  # fmt: skip
+            undo = "put back the [rehearsal] section it was opened with"
+        else:
+            was = "for real, not as a rehearsal"
+            undo = "remove the [rehearsal] section from the answers"
+        raise CeremonyError(
+            f"ceremony {state.ceremony_id} in {self.out_dir} was opened {was}, and the answers now "
+            f"declare {' and '.join(added)}. Whether a ceremony is a rehearsal, and what it relaxes, is "
+            f"decided when it is opened. Finish it as it was opened ({undo}), or start a new rehearsal "
+            "in a new folder (another --out). Nothing was written"
+        )
 
     # -- running steps
 

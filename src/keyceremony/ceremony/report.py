@@ -4,6 +4,8 @@ Written to ``DIR/report.txt`` after the seal, from the *verified* transcript onl
 nothing the transcript does not). It carries the ceremony key's fingerprint in hex and words
 (as every card does), every later key after a resume, the steps with their times, the people,
 and the facts of the key, the share set and the cards, and the exact command an auditor runs.
+Its header says REHEARSAL when the ceremony was opened as one, and when a resume found the
+answers changed; it claims cards printed or card files shredded only where entries record it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ def render_report(
     entries = verified.entries
     lines: list[str] = []
     add = lines.append
-    add("keyceremony ceremony report")
-    add("=" * 27)
+    rehearsal = verified.meta.get("rehearsal")
+    heading = "keyceremony ceremony report" + (": REHEARSAL" if isinstance(rehearsal, dict) else "")
+    add(heading)
+    add("=" * len(heading))
     _row(add, "ceremony", f"{verified.ceremony_id}  {verified.title}")
     _row(add, "template", f"{template.name} v{template.version} ({template.kind}), SHA-256 {template.sha256[:16]}…")
     store = "software key store (in memory)" if state.backend == "soft" else f"PKCS#11 token '{state.token_label}'"
@@ -41,16 +45,20 @@ def render_report(
         _row(add, "location", str(location))
     _row(add, "ran", f"{format_time(verified.started)} to {format_time(verified.ended)} "
                     f"({len(entries)} entries; resumed {verified.resumes} time(s))")  # fmt: skip
-    rehearsal = verified.meta.get("rehearsal")
+    printed = any(e.event == "card-printed" for e in entries)
     if isinstance(rehearsal, dict):
         checks = rehearsal.get("checks_relaxed_to_warn")
         relaxed = ", ".join(str(c) for c in checks) if isinstance(checks, list) and checks else "none"
-        kept = "kept" if rehearsal.get("card_files_kept") else "shredded"
-        _row(add, "REHEARSAL", f"preflight checks relaxed to warn: {relaxed}; card PDF files {kept}")
+        _row(add, "REHEARSAL", f"opened as a rehearsal: preflight checks relaxed to warn: {relaxed}; "
+                               f"{_card_files(template, entries, printed)}")  # fmt: skip
+    for line, entry in enumerate(entries, start=1):
+        if entry.step == "ceremony" and entry.event == "resumed" and entry.data.get("answers_changed") is True:
+            _row(add, "ANSWERS", f"answers changed at resume (line {line}): the answers file differs from the "
+                                 "one used before; the entries from there on followed the new answers")  # fmt: skip
     if state.test_hooks:
         _row(add, "TEST HOOKS", f"{', '.join(state.test_hooks)} active: NOT A REAL CEREMONY")
     add("")
-    add("Ceremony key (read aloud at the roll call, printed on every card)")
+    add(f"Ceremony key (read aloud at the roll call{', printed on every card' if printed else ''})")
     _row(add, "fingerprint", format_fingerprint(verified.fingerprint), indent=2)
     _row(add, "in words", fingerprint_words(verified.fingerprint), indent=2)
     for change in verified.key_changes:
@@ -62,6 +70,12 @@ def render_report(
     add("Transcript")
     add(f"  {path}: intact and sealed; every signature and every link of the hash chain verified;")
     add(f"  the template's {len(template.steps)} steps ran in order, each with its quorum present.")
+    if verified.anchored:  # the engine verifies with the fingerprints of the keys it made
+        later = " and every later key it made" if verified.key_changes else ""
+        add(f"  ANCHORED to the ceremony key this program made and read out at the roll call{later};")
+        add("  an auditor anchors it to the paper log with the fingerprints written there:")
+    else:
+        add(f"  {verified.anchor_summary}")
     command = [
         "keyceremony",
         "transcript",
@@ -93,6 +107,17 @@ def render_report(
     for text in _facts(template, entries):
         add(f"  {text}")
     return "\n".join(lines) + "\n"
+
+
+def _card_files(template: Template, entries: Sequence[Entry], printed: bool) -> str:
+    """What became of the card PDF files, as the destroy step recorded it, and only that."""
+    destroy_steps = {s.id for s in template.steps if s.kind == "destroy"}
+    records = [e for e in entries if e.step in destroy_steps and e.data.get("what") == "card PDF files"]
+    if any(e.event == "kept" for e in records):
+        return "card PDF files kept"
+    if any(e.event == "destroyed" and e.data.get("files") for e in records):
+        return "card PDF files shredded"
+    return "card PDF files not recorded as shredded" if printed else "no card files were made"
 
 
 def requirements_json(template: Template) -> str:

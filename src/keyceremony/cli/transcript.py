@@ -19,6 +19,8 @@ from keyceremony.cli.common import Subcommands
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from keyceremony.transcript import VerifiedTranscript
+
 
 def add_transcript_commands(subparsers: Subcommands) -> None:
     """Add ``transcript verify`` to the top-level ``subparsers`` (from ``add_subparsers``)."""
@@ -108,6 +110,7 @@ def _verify(args: argparse.Namespace) -> int:
         require_sealed=not args.in_progress,
     )
 
+    _print_anchor(args.file, result)
     state = "sealed" if result.sealed else "NOT SEALED (in progress)"
     print(f"{args.file}: intact and {state}; {len(result.entries)} entries, "
           "every signature and link of the hash chain verified")
@@ -142,6 +145,19 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_anchor(file: str, result: VerifiedTranscript) -> None:
+    """The first lines: anchored to the paper log or not, and, if the key changed, every key."""
+    from keyceremony.codec.fingerprint import format_fingerprint
+
+    print(f"{file}: {result.anchor_summary}")
+    if len(result.keys) > 1:
+        for key in result.keys:
+            which = "ceremony key, line 1:" if key.first else f"new key from line {key.line}:"
+            given = "--fingerprint" if key.first else "--later-fingerprint"
+            status = f"anchored ({given})" if key.anchored else "NOT ANCHORED"
+            print(f"  {which:<24}{format_fingerprint(key.fingerprint)}  {status}")
+
+
 def _time(moment: datetime) -> str:
     from keyceremony.transcript import format_time
 
@@ -170,6 +186,7 @@ def _report(args: argparse.Namespace) -> int:
     )
     pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
     Path(args.out).write_bytes(pdf)
+    _print_anchor(args.file, result)
     print(f"{args.file}: verified ({len(result.entries)} entries, "
           f"ceremony key {format_fingerprint(result.fingerprint)})")
     print(f"Wrote the report to {args.out}; print it for the witnesses and auditors to sign.")

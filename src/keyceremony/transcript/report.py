@@ -3,7 +3,10 @@
 Headless: builds a ``Report`` of plain strings from a ``VerifiedTranscript``; the PDF drawing is
 in the reportlab boundary package (``cards.pdf.render_report_pdf``). A report is only made from a
 transcript that verified, and it says what was verified, so a printed report can be checked
-against the file it came from: its first page carries the file's SHA-256.
+against the file it came from: its first page carries the file's SHA-256. Its first page also
+says, in a box at the top, whether the transcript was *anchored* (its keys' fingerprints checked
+against the paper log, docs/auditor-guide.md §1), every key with whether it was, and whether the
+ceremony was opened as a rehearsal or its answers changed at a resume.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from keyceremony.codec.canonical_json import encode
 from keyceremony.codec.fingerprint import format_fingerprint
 from keyceremony.codec.pgp_words import to_words
-from keyceremony.transcript.values import format_time
+from keyceremony.transcript.values import CEREMONY_STEP, RESUMED, format_time
 from keyceremony.transcript.verify import VerifiedTranscript
 
 
@@ -26,6 +29,10 @@ class Report:
     entries: tuple[tuple[str, str, str, str, str, str], ...]  # seq, time, step, event, actors, data
     signers: tuple[tuple[str, str], ...]  # who signs the paper: (name, role)
     source_name: str
+    anchor: str = ""  # ANCHORED, PARTLY ANCHORED or UNANCHORED (first page, top)
+    anchor_summary: str = ""  # one line: to what, or what to compare
+    keys: tuple[tuple[str, str, str], ...] = ()  # which key, its fingerprint, anchored or not
+    notices: tuple[str, ...] = ()  # REHEARSAL, answers changed at resume, test hooks
 
 
 def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str) -> Report:
@@ -70,7 +77,44 @@ def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str
         entries=entries,
         signers=signers,
         source_name=source_name,
+        anchor=result.anchor.value,
+        anchor_summary=result.anchor_summary,
+        keys=_keys(result),
+        notices=notices(result),
     )
+
+
+def _keys(result: VerifiedTranscript) -> tuple[tuple[str, str, str], ...]:
+    rows = []
+    for key in result.keys:
+        which = "Ceremony key (line 1)" if key.first else f"New key from line {key.line} (resumed)"
+        given = "--fingerprint" if key.first else "--later-fingerprint"
+        status = (f"anchored: matches the fingerprint given ({given})" if key.anchored
+                  else "NOT ANCHORED: compare it with the paper log")  # fmt: skip
+        rows.append((which, format_fingerprint(key.fingerprint), status))
+    return tuple(rows)
+
+
+def notices(result: VerifiedTranscript) -> tuple[str, ...]:
+    """What a reader must see before anything else, from the transcript's own entries: a ceremony
+    opened as a rehearsal (its opening details), answers changed at a resume (a ``resumed``
+    entry's ``answers_changed``), test hooks."""
+    out: list[str] = []
+    rehearsal = result.meta.get("rehearsal")
+    if isinstance(rehearsal, dict):
+        checks = rehearsal.get("checks_relaxed_to_warn")
+        relaxed = ", ".join(str(c) for c in checks) if isinstance(checks, list) and checks else "none"
+        kept = "; card PDF files to be kept" if rehearsal.get("card_files_kept") is True else ""
+        out.append(f"REHEARSAL: the ceremony was opened as a rehearsal (declared: preflight checks relaxed to "
+                   f"warn: {relaxed}{kept})")  # fmt: skip
+    for line, entry in enumerate(result.entries, start=1):
+        if entry.step == CEREMONY_STEP and entry.event == RESUMED and entry.data.get("answers_changed") is True:
+            out.append(f"ANSWERS CHANGED AT RESUME (line {line}): the answers file differs from the one "
+                       "used before; the entries from there on followed the new answers")  # fmt: skip
+    hooks = result.meta.get("test_hooks")
+    if isinstance(hooks, list) and hooks:
+        out.append(f"TEST HOOKS {', '.join(str(h) for h in hooks)} active: NOT A REAL CEREMONY")
+    return tuple(out)
 
 
 def _short(value: object, limit: int = 400) -> str:

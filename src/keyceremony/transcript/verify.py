@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from itertools import pairwise
 from pathlib import Path
 from typing import TypeAlias
@@ -62,9 +63,42 @@ class KeySegment:
         return key_fingerprint(self.public_key)
 
 
+class Anchor(Enum):
+    """Whether a verified transcript is tied to the ceremony (docs/transcript.md §8.2).
+
+    A transcript is *anchored* when its keys' fingerprints were checked against the ones
+    recorded at the ceremony (read aloud, written in the paper log): the first key's
+    (``expected_fingerprint``) and every later key's after a resume with a new key
+    (``later_fingerprints``). Unanchored, verification proves only that the file is internally
+    consistent: anyone can make such a file with a key of their own.
+    """
+
+    ANCHORED = "ANCHORED"  # every key's fingerprint was checked against one given
+    PARTLY = "PARTLY ANCHORED"  # some keys' fingerprints were checked, not all
+    UNANCHORED = "UNANCHORED"  # no key's fingerprint was checked
+
+
+@dataclass(frozen=True)
+class KeyAnchor:
+    """One key of a transcript (the first, or a new key after a resume) and whether it was anchored."""
+
+    line: int  # the line of the entry that introduces the key (1 for the ceremony key)
+    fingerprint: bytes
+    anchored: bool  # its fingerprint matched one the caller gave (from the paper log)
+
+    @property
+    def first(self) -> bool:
+        return self.line == 1
+
+
 @dataclass(frozen=True)
 class VerifiedTranscript:
-    """What :func:`verify_transcript` found: a transcript intact from its first line to its last."""
+    """What :func:`verify_transcript` found: a transcript intact from its first line to its last.
+
+    ``first_key_anchored`` / ``later_keys_anchored``: whether the first key's fingerprint, and
+    the fingerprints of the keys it changed to after resumes, were checked against fingerprints
+    the caller gave (:attr:`anchor` sums it up).
+    """
 
     ceremony_id: str
     title: str
@@ -72,6 +106,8 @@ class VerifiedTranscript:
     segments: tuple[KeySegment, ...]
     entries: tuple[Entry, ...]
     sealed: bool
+    first_key_anchored: bool = False
+    later_keys_anchored: bool = False
 
     @property
     def public_key(self) -> bytes:
@@ -108,6 +144,52 @@ class VerifiedTranscript:
     def actors(self) -> tuple[Actor, ...]:
         """Everyone named in any entry, each (name, role) once, in order of first appearance."""
         return tuple(dict.fromkeys(a for e in self.entries for a in e.actors))
+
+    @property
+    def keys(self) -> tuple[KeyAnchor, ...]:
+        """The ceremony key (line 1), then each new key after a resume, each with whether it was anchored."""
+        first = KeyAnchor(1, self.fingerprint, self.first_key_anchored)
+        return (first, *(KeyAnchor(c.line, c.fingerprint, self.later_keys_anchored) for c in self.key_changes))
+
+    @property
+    def unanchored_keys(self) -> tuple[KeyAnchor, ...]:
+        """The keys whose fingerprints nobody checked against the record of the ceremony."""
+        return tuple(k for k in self.keys if not k.anchored)
+
+    @property
+    def anchor(self) -> Anchor:
+        unanchored = len(self.unanchored_keys)
+        if not unanchored:
+            return Anchor.ANCHORED
+        return Anchor.UNANCHORED if unanchored == len(self.keys) else Anchor.PARTLY
+
+    @property
+    def anchored(self) -> bool:
+        """True when every key's fingerprint was checked against one given (the paper log's)."""
+        return self.anchor is Anchor.ANCHORED
+
+    @property
+    def anchor_summary(self) -> str:
+        """One line for a person: anchored or not, to what, and what to do if not."""
+        fp = format_fingerprint(self.fingerprint)
+        changes = len(self.keys) - 1
+        if self.anchor is Anchor.ANCHORED:
+            later = f", and its {changes} later key(s) to the fingerprints in the paper log" if changes else ""
+            return f"ANCHORED to the fingerprint read at the roll call {fp}{later}"
+        more = " --later-fingerprint FP" * changes
+        each = "each FP" if changes else "FP"
+        advice = (f"Compare the fingerprint with the paper log: --fingerprint FP{more}, {each} from the paper "
+                  "log, never from this file")  # fmt: skip
+        if self.anchor is Anchor.UNANCHORED:
+            return (
+                "UNANCHORED: no fingerprint was given; this proves the file is internally consistent, "
+                f"not that it is the ceremony's record. {advice}"
+            )
+        lines = ", ".join(str(k.line) for k in self.unanchored_keys)
+        return (
+            f"PARTLY ANCHORED: no fingerprint was given for the key(s) introduced on line(s) {lines}; "
+            f"the entries they signed may not be the ceremony's record. {advice}"
+        )
 
 
 TranscriptSource: TypeAlias = str | os.PathLike[str] | bytes | bytearray | Iterable[bytes]
@@ -410,6 +492,8 @@ def verify_transcript(
         segments=tuple(chain.segments),
         entries=tuple(chain.entries),
         sealed=chain.sealed_line is not None,
+        first_key_anchored=expected is not None,
+        later_keys_anchored=later is not None,  # the chain checked every change against ``later``
     )
     changes = result.key_changes
     if later is not None and len(later) > len(changes):

@@ -1,7 +1,9 @@
 """Draw the auditors' report of a ceremony transcript as PDF (docs/ceremony-guide.md §7).
 
-A flowing, multi-page document: summary, people, every entry, and signature lines for the
-witnesses and auditors, in the fonts and colours of the cards. Reproducible like them:
+A flowing, multi-page document: a box at the top of the first page saying whether the
+transcript was anchored to the paper log (every key, with its fingerprint) and whether it is a
+rehearsal, then summary, people, every entry, and signature lines for the witnesses and
+auditors, in the fonts and colours of the cards. Reproducible like them:
 reportlab's invariant mode fixes the creation date and document id.
 """
 
@@ -38,6 +40,14 @@ class ReportContent(Protocol):
     def signers(self) -> Sequence[tuple[str, str]]: ...  # (name, role)
     @property
     def source_name(self) -> str: ...
+    @property
+    def anchor(self) -> str: ...  # ANCHORED, PARTLY ANCHORED or UNANCHORED; "": no box
+    @property
+    def anchor_summary(self) -> str: ...
+    @property
+    def keys(self) -> Sequence[tuple[str, str, str]]: ...  # which key, fingerprint, anchored or not
+    @property
+    def notices(self) -> Sequence[str]: ...  # REHEARSAL, answers changed at resume, ...
 
 
 def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
@@ -65,7 +75,8 @@ def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
     header = TableStyle([("BACKGROUND", (0, 0), (-1, 0), PANEL), ("FONT", (0, 0), (-1, 0), SANS_BOLD, 7.5)])
     page_w, page_h = PAGE_SIZES[paper]
     width = page_w - 2 * MARGIN
-    story = [p(report.title, title), p(f"From {report.source_name}. Every line was verified before this report "
+    story = [p(report.title, title), *_anchor_box(report, body, small, mono, width),
+             p(f"From {report.source_name}. Every line was verified before this report "
                                          "was made; check the file's SHA-256 below against the file itself.", small)]
     story += [Spacer(1, 4), Table([[p(k, small), p(v)] for k, v in report.facts],
                                   colWidths=[38 * mm, width - 38 * mm], style=grid)]
@@ -102,3 +113,38 @@ def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
                             author="keyceremony", creator="keyceremony", invariant=1)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
+
+
+def _anchor_box(
+    report: ReportContent, body: ParagraphStyle, small: ParagraphStyle, mono: ParagraphStyle, width: float
+) -> list[Table | Spacer]:
+    """The box at the top of page 1: anchored or not, every key, and the notices."""
+    if not report.anchor:
+        return []
+    strong = ParagraphStyle("strong", parent=body, fontName=SANS_BOLD, fontSize=9.5, leading=12)
+
+    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(printable(text)), style)
+
+    summary = report.anchor_summary
+    rest = summary[len(report.anchor):].lstrip(" :") if summary.startswith(report.anchor) else summary
+    rows: list[list[Paragraph | str]] = [[p(report.anchor, strong), "", ""], [p(rest), "", ""]]
+    rows += [[p(which, small), p(fp, mono), p(status, small)] for which, fp, status in report.keys]
+    rows += [[p(notice, strong), "", ""] for notice in report.notices]
+    style = [
+        ("BOX", (0, 0), (-1, -1), 1.5, INK),
+        ("BACKGROUND", (0, 0), (-1, -1), PANEL),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("SPAN", (0, 0), (-1, 0)),
+        ("SPAN", (0, 1), (-1, 1)),
+    ]
+    first_notice = 2 + len(report.keys)
+    style += [("SPAN", (0, r), (-1, r)) for r in range(first_notice, len(rows))]
+    if report.keys:
+        style.append(("LINEABOVE", (0, 2), (-1, 2), 0.25, RULE))
+    if report.notices:
+        style.append(("LINEABOVE", (0, first_notice), (-1, first_notice), 0.25, RULE))
+    return [Spacer(1, 2), Table(rows, colWidths=[42 * mm, 62 * mm, width - 104 * mm], style=TableStyle(style)),
+            Spacer(1, 4)]

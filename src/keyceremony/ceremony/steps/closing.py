@@ -61,12 +61,10 @@ class Destroy(StepHandler):
                 items.append(("kept", {"what": "card PDF files", "files": names, "action": why}))
             else:
                 printer.shred(files)
-                items.append(
-                    (
-                        "destroyed",
-                        {"what": "card PDF files", "files": names, "action": "overwritten with zeros and deleted"},
-                    )
-                )
+                # say only what happened: after a restart the files may already be gone
+                action = ("overwritten with zeros and deleted" if names
+                          else "none left to shred: no card PDF file was in the cards folder")  # fmt: skip
+                items.append(("destroyed", {"what": "card PDF files", "files": names, "action": action}))
         else:
             inputs = ctx.material.pop("inputs", None)
             if inputs is not None:
