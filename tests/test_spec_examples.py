@@ -16,7 +16,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -233,6 +233,11 @@ def _data(text: str) -> tuple[list[str], list[str]]:
     return head, [line for line in lines if line[:1].isdigit()]
 
 
+def _ungrouped(line: str) -> str:
+    number, chars, check = re.fullmatch(r"(\S+)  (.*)  (\S+)", line).groups()
+    return f"{number} {chars.replace(' ', '')} {check}"
+
+
 def _swap(text: str, fn) -> str:
     head, data = _data(text)
     return "\n".join(head + [fn(line) for line in data]) + "\n"
@@ -247,7 +252,7 @@ LENIENT = {
     "more leading zeros": lambda t: _swap(t, lambda line: "00" + line),
     "a colon after the number": lambda t: _swap(t, lambda line: line.replace("  ", ": ", 1)),
     "a dot after the number": lambda t: _swap(t, lambda line: line.replace("  ", ". ", 1)),
-    "no groups": lambda t: _swap(t, lambda line: re.sub(r"^(\S+)  (.*)  (\S+)$", lambda m: f"{m[1]} {m[2].replace(' ', '')} {m[3]}", line)),
+    "no groups": lambda t: _swap(t, _ungrouped),
     "tabs and many spaces": lambda t: _swap(t, lambda line: "\t" + line.replace(" ", " \t  ") + "  "),
     "look-alikes 0 1 8 9 in data and check": lambda t: _swap(
         t, lambda line: line[:4] + line[4:].replace("O", "0").replace("I", "1").replace("B", "8").replace("G", "9")
@@ -273,12 +278,19 @@ def test_lenient_reading_of_the_check_itself(example_text):
 
 
 STRICT = {
-    "no white space after the colon": (lambda t: _swap(t, lambda line: line.replace("  ", ":", 1)), "should start with its line number"),
-    "check not separated": (lambda t: _swap(t, lambda line: line[:-5] + line[-3:]), "3-character check after at most 24"),
+    "no white space after the colon": (
+        lambda t: _swap(t, lambda line: line.replace("  ", ":", 1)), "should start with its line number"
+    ),
+    "check not separated": (
+        lambda t: _swap(t, lambda line: line[:-5] + line[-3:]), "3-character check after at most 24"
+    ),
     "full-width letter": (lambda t: t.replace("JNBV", "ＪNBV"), "'Ｊ' is not a share character"),
     "padding sign": (lambda t: t.replace("S47O 4  A4N", "S47O 4=  A4N"), "'=' is not a share character"),
-    "line numbers from 0": (lambda t: _swap(t, lambda line: f"{int(line[:2]) - 1:02d}{line[2:]}"), "expected data line 1 here but found line 0"),
-}  # fmt: skip
+    "line numbers from 0": (
+        lambda t: _swap(t, lambda line: f"{int(line[:2]) - 1:02d}{line[2:]}"),
+        "expected data line 1 here but found line 0",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", list(STRICT))
@@ -317,21 +329,51 @@ def _typo(line: str) -> str:
     return line[:i] + ("B" if line[i] == "A" else "A") + line[i + 1 :]
 
 
+def _short_line_2(t: str) -> str:
+    """Line 2 with 20 characters, and its check made to match: only its length is wrong."""
+    return t.replace(_line(t, 2), "02  NMFN XIQM KBQX S3LF NZ2H  " + line_check(2, "NMFNXIQMKBQXS3LFNZ2H"))
+
+
+def _typo_3_and_no_line_7(t: str) -> str:
+    return _replace_line(t, 3, _typo(_line(t, 3))).replace(_line(t, 7) + "\n", "")
+
+
 ORDER = {
-    # (change of the example text, the message of the check that must win)
-    "wrong header beats everything": (lambda t: "keyceremony share v2\n" + _typo(t.split("\n", 1)[1]), "version 2 is not supported"),
+    # name: (a change of the example text, the message of the check that must win)
+    "wrong header beats everything": (
+        lambda t: "keyceremony share v2\n" + _typo(t.split("\n", 1)[1]), "version 2 is not supported"
+    ),
     "shape before number": (lambda t: _replace_line(t, 2, "xx JNBV"), "should start with its line number"),
-    "number before a typo on the same line": (lambda t: _replace_line(t, 2, _typo(_line(t, 2)).replace("02", "03", 1)), "expected data line 2 here but found line 3"),
+    "number before a typo on the same line": (
+        lambda t: _replace_line(t, 2, _typo(_line(t, 2)).replace("02", "03", 1)),
+        "expected data line 2 here but found line 3",
+    ),
     "missing check before a bad character": (lambda t: _replace_line(t, 2, "02  NMF@"), "no check at its end"),
-    "bad character before the check": (lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NM@N").replace("I3M", "I3X")), "'@' is not a share character"),
-    "too many characters before the check": (lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NMFNA")), "at most 24 characters"),
-    "an earlier typo before a later missing line": (lambda t: (_replace_line(t, 3, _typo(_line(t, 3))).replace(_line(t, 7) + "\n", "")).replace("\n", "\r\n"), "data line 3 does not match its check"),
-    "canonical layout: a block's numbers before its checks": (lambda t: _replace_line(t, 3, _typo(_line(t, 3))).replace(_line(t, 7) + "\n", ""), "expected data line 7 here but found line 8"),
-    "every line's check before the line lengths": (lambda t: t.replace(_line(t, 2), "02  NMFN XIQM KBQX S3LF NZ2H  " + line_check(2, "NMFNXIQMKBQXS3LFNZ2H")) + "13  AAAA  BBB\n", "data line 13 does not match its check"),
-    "line length before base32 length": (lambda t: t.replace(_line(t, 2), "02  NMFN XIQM KBQX S3LF NZ2H  " + line_check(2, "NMFNXIQMKBQXS3LFNZ2H")), "data line 2 has 20 characters where 24 are expected"),
-    "base32 length before the payload": (lambda t: t.replace(_line(t, 12), "12  S47O 4A  " + line_check(12, "S47O4A")), "impossible number of characters"),
-    "truncation before the checksum": (lambda t: t.replace(_line(t, 12) + "\n", ""), "lines are missing at the end"),
-}  # fmt: skip
+    "bad character before the check": (
+        lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NM@N").replace("I3M", "I3X")),
+        "'@' is not a share character",
+    ),
+    "too many characters before the check": (
+        lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NMFNA")), "at most 24 characters"
+    ),
+    "an earlier typo before a later missing line": (
+        lambda t: _typo_3_and_no_line_7(t).replace("\n", "\r\n"), "data line 3 does not match its check"
+    ),
+    "canonical layout: a block's numbers before its checks": (
+        _typo_3_and_no_line_7, "expected data line 7 here but found line 8"
+    ),
+    "every line's check before the line lengths": (
+        lambda t: _short_line_2(t) + "13  AAAA  BBB\n", "data line 13 does not match its check"
+    ),
+    "line length before base32 length": (_short_line_2, "data line 2 has 20 characters where 24 are expected"),
+    "base32 length before the payload": (
+        lambda t: t.replace(_line(t, 12), "12  S47O 4A  " + line_check(12, "S47O4A")),
+        "impossible number of characters",
+    ),
+    "truncation before the checksum": (
+        lambda t: t.replace(_line(t, 12) + "\n", ""), "lines are missing at the end"
+    ),
+}
 
 
 @pytest.mark.parametrize("name", list(ORDER))
@@ -464,7 +506,8 @@ def test_collector_first_genuine_share_fixes_the_set(two_sets):
     a, b = two_sets
     c = ShareCollector()
     forged = replace(b[0], signature=bytes(64))
-    outcomes = [c.add(name, p).outcome for name, p in [("fb1", forged), ("a1", a[0]), ("b1", b[0]), ("a1 again", a[0]), ("a2", a[1])]]
+    cards = [("fb1", forged), ("a1", a[0]), ("b1", b[0]), ("a1 again", a[0]), ("a2", a[1])]
+    outcomes = [c.add(name, p).outcome for name, p in cards]
     assert outcomes == [Outcome.BAD_SIGNATURE, Outcome.ACCEPTED, Outcome.OTHER_SET, Outcome.DUPLICATE, Outcome.ACCEPTED]
     assert c.complete and [s for s, _ in c.items()] == ["a1", "a2"]
 
@@ -493,3 +536,192 @@ def test_share_label_is_checked_not_normalised(example_set):
         with pytest.raises(ShareFormatError, match="control characters"):
             SharePayload.from_bytes(_raw(example_set[1], label=bytes([len(bad.encode())]) + bad.encode()))
     assert create_share_set(bytes(16), 2, 3, label="")[0].label == ""
+
+
+# --- docs/backup-package.md §1–§3: the example package, its canary, its wrapping key -----------
+
+
+@pytest.fixture(scope="module")
+def backup_example():
+    from test_backup_package import make_example  # the one recipe of the spec's example
+
+    return make_example()
+
+
+def test_backup_package_example_prose_matches_its_bytes(backup_example):
+    from keyceremony.keys.backup_package import BackupPackage
+
+    text = doc("backup-package.md")
+    hex_dump = re.search(r"<!-- example-hex -->\n```\n(.*?)```", text, re.S).group(1)
+    data = bytes.fromhex("".join(hex_dump.split()))
+    p = BackupPackage.from_bytes(data)
+    assert p == backup_example.package
+    prose = section(text, "1. Example")
+    label, algorithm = p.label.encode(), p.algorithm.value.encode()
+    kcv = bytes.fromhex(p.key_check_value)
+    expected = [
+        f"The same {len(data)} bytes in hex",
+        f"`{data[:3].hex()} {data[3]:02x}` is `KCB` and version 1",
+        f"`{p.created:08x}` the creation time",
+        f"`{p.set_id.hex()}` the share\nset id",
+        f"the {len(p.set_fingerprint)}-byte set fingerprint",
+        f"`{p.threshold:02x} {p.count:02x}` ({p.threshold} of {p.count})",
+        f"`{len(label):02x}` + `{p.label}`",
+        f"`{len(algorithm):02x}` +\n`{p.algorithm.value}`",
+        f"`{len(p.wrap_mechanism):02x}` + `{p.wrap_mechanism}`",
+        f"`{len(kcv):02x}` + the KCV `{p.key_check_value}`",
+        f"`{len(p.wrapped_blob):04x}` + the {len(p.wrapped_blob)}-byte wrapped key",
+        f"`{len(p.public_key or b''):04x}` (no\npublic key)",
+        f"`{len(p.canary_nonce):02x}` + the {len(p.canary_nonce)}-byte GCM nonce",
+        f"`{len(p.canary_value):02x}` + the {len(p.canary_value)}-byte canary",
+        f"the {len(b'keyceremony canary v1|' + label)}-byte plaintext\n`keyceremony canary v1|{p.label}`",
+        f"the set's {len(p.set_public_key)}-byte public key, the {len(p.signature)}-byte signature and the "
+        "4-byte check",
+    ]
+    flat = " ".join(prose.split())
+    for fragment in expected:
+        assert " ".join(fragment.split()) in flat, fragment
+    # the offsets the prose walks through, from the field table of §2
+    assert data[4:8] == struct.pack(">I", p.created) and data[8:16] == p.set_id
+    assert data[16:32] == p.set_fingerprint and data[32:34] == bytes([p.threshold, p.count])
+
+
+def test_backup_package_fingerprint_from_the_spec_formula(backup_example):
+    p = backup_example.package
+    signed = p.to_bytes()[:-4]
+    body = signed[:-64]
+    assert body == p.body() and signed[-64:] == p.signature
+    digest = hashlib.sha256(b"keyceremony backup package fingerprint v1\x00" + body + p.signature).digest()
+    assert digest[:16] == p.fingerprint()
+    assert f"package fingerprint {format_fingerprint(p.fingerprint())}" in doc("backup-package.md")
+
+
+def test_recovered_secret_is_the_wrapping_key_and_the_canary_has_no_aad(backup_example):
+    """docs/backup-package.md §2.2 and §3: the Shamir secret, byte for byte, is the RFC 5649 key;
+    the AES canary is AES-GCM with an empty AAD, ciphertext then tag."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.keywrap import aes_key_unwrap_with_padding
+
+    from keyceremony.keys.kcv import aes_kcv
+
+    p = backup_example.package
+    shares = backup_example.shares
+    wrapping_key = recover_secret([(str(s.x), s) for s in shares[:3]]).secret
+    assert len(wrapping_key) == 32
+    key = aes_key_unwrap_with_padding(wrapping_key, p.wrapped_blob)
+    assert aes_kcv(key) == p.key_check_value
+    plaintext = b"keyceremony canary v1|" + p.label.encode()
+    assert AESGCM(key).decrypt(p.canary_nonce, p.canary_value, None) == plaintext
+    assert AESGCM(key).encrypt(p.canary_nonce, plaintext, None) == p.canary_value
+    assert len(p.canary_value) == len(plaintext) + 16
+    ciphertext, tag = p.canary_value[:-16], p.canary_value[-16:]
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    decryptor = Cipher(algorithms.AES(key), modes.GCM(p.canary_nonce, tag)).decryptor()
+    assert decryptor.update(ciphertext) + decryptor.finalize() == plaintext  # tag last, no AAD
+    with pytest.raises(Exception):  # noqa: B017,PT011 - any AAD makes the tag fail
+        AESGCM(key).decrypt(p.canary_nonce, p.canary_value, p.label.encode())
+
+
+def _with_label(raw_package, p, label: str) -> bytes:
+    """The package's bytes with another label, and a canary of the size that label needs."""
+    encoded = label.encode()
+    canary = bytes(len(b"keyceremony canary v1|" + encoded) + 16)
+    return raw_package(p, label=bytes([len(encoded)]) + encoded, canary=bytes([len(canary)]) + canary)
+
+
+def test_package_label_rules_for_writers_and_readers(backup_example):
+    """docs/backup-package.md §2.1: writers refuse a non-NFC label; readers read it unchanged."""
+    from keyceremony.keys.backup_package import BackupPackage
+    from keyceremony.keys.soft import SoftBackend
+    from keyceremony.recipes.backup import make_backup
+    from test_backup_package import raw_package
+
+    decomposed = "Cafe\u0301"
+    p = backup_example.package
+    read = BackupPackage.from_bytes(_with_label(raw_package, p, decomposed))
+    assert read.label == decomposed  # not normalised, not refused
+    for bad in ("a\x7fb", ""):
+        with pytest.raises(PackageFormatError, match="fields are invalid"):
+            BackupPackage.from_bytes(raw_package(p, label=bytes([len(bad)]) + bad.encode()))
+    c1 = "a\x85b"  # a C1 control: refused on cards, read in a package
+    assert BackupPackage.from_bytes(_with_label(raw_package, p, c1)).label == c1
+    with SoftBackend() as soft:
+        key = soft.generate(decomposed, p.algorithm)
+        with pytest.raises(ValueError, match="NFC"):
+            make_backup(soft, key, 2, 3)
+
+
+# --- docs/backup-package.md §5.1: a share file that carries a package ---------------------------
+
+
+@pytest.fixture(scope="module")
+def share_file(backup_example) -> tuple[str, str]:
+    from keyceremony.recipes.backup import share_comments
+
+    share, package = backup_example.shares[0], backup_example.package
+    return to_text(share, share_comments(share, package)), package.to_text()
+
+
+def _read(tmp_path: Path, content: str | bytes, name: str = "share-1.txt"):
+    from keyceremony.recipes.sources import read_payloads
+
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return read_payloads(str(path))
+
+
+def test_share_file_as_written(tmp_path, share_file, backup_example):
+    share, package = share_file
+    got = _read(tmp_path, share + "\n" + package)
+    assert [p for _, p in got.shares] == [backup_example.shares[0]]
+    assert [p for _, p in got.packages] == [backup_example.package] and not got.problems
+
+
+SHARE_FILE_FORMS = {
+    "no empty line between": lambda s, p: s + p,
+    "indented, upper-case package header": lambda s, p: s + "\n" + " \t" + p.upper().split("\n", 1)[0] + "\n"
+    + p.split("\n", 1)[1],
+    "comments and blank lines before the block": lambda s, p: s + "\n# the package follows\n\n\n" + p,
+    "two package blocks": lambda s, p: s + "\n" + p + "\n" + p,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(SHARE_FILE_FORMS))
+def test_share_file_forms_are_read(tmp_path, share_file, backup_example, name):
+    got = _read(tmp_path, SHARE_FILE_FORMS[name](*share_file))
+    assert [p for _, p in got.shares] == [backup_example.shares[0]] and not got.problems
+    assert {p for _, p in got.packages} == {backup_example.package}
+
+
+def test_a_commented_header_does_not_start_a_block(tmp_path, share_file):
+    share, package = share_file
+    got = _read(tmp_path, share + "# keyceremony backup package v1 follows below\n\n" + package)
+    assert len(got.shares) == 1 and len(got.packages) == 1
+
+
+def test_package_only_text_file(tmp_path, share_file, backup_example):
+    got = _read(tmp_path, "\n\n" + share_file[1], name="package.txt")
+    assert not got.shares and [p for _, p in got.packages] == [backup_example.package]
+
+
+def test_package_errors_name_the_line_of_the_whole_file(tmp_path, share_file):
+    share, package = share_file
+    lines = package.splitlines(keepends=True)
+    target = next(i for i, line in enumerate(lines) if line.startswith("03  "))
+    lines[target] = _typo(lines[target].rstrip("\n")) + "\n"
+    content = share + "\n" + "".join(lines)
+    whole_line = share.count("\n") + 1 + target + 1
+    got = _read(tmp_path, content)
+    assert len(got.shares) == 1 and not got.packages  # the share is still usable
+    assert [type(e) for e in got.problems] == [PackageFormatError]
+    assert f"line {whole_line}:" in str(got.problems[0]) and "data line 3 does not match" in str(got.problems[0])
+
+
+def test_combine_reads_only_the_share_part(tmp_path, share_file, backup_example):
+    from keyceremony.recipes.sources import read_shares
+
+    share, package = share_file
+    path = tmp_path / "share-1.txt"
+    path.write_text(share + "\n" + package[: len(package) // 2])  # a damaged package block
+    assert [p for _, p in read_shares(str(path))] == [backup_example.shares[0]]
