@@ -16,7 +16,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -725,3 +725,166 @@ def test_combine_reads_only_the_share_part(tmp_path, share_file, backup_example)
     path = tmp_path / "share-1.txt"
     path.write_text(share + "\n" + package[: len(package) // 2])  # a damaged package block
     assert [p for _, p in read_shares(str(path))] == [backup_example.shares[0]]
+
+
+# --- docs/transcript.md §3.2: the secrets guard's scope ----------------------------------------
+
+SECRET_NAMES = {
+    # data: does the writer refuse it (and the verifier give reason "secret")?
+    "top-level pin": ({"pin": 1}, True),
+    "camel case": ({"userPIN2": 1}, True),
+    "run of capitals": ({"PINCode": 1}, True),
+    "nested object": ({"outer": {"root_key": "x"}}, True),
+    "object in an array": ({"cards": [{"seed": "x"}]}, True),
+    "object in arrays in arrays": ({"a": [[{"b": [{"passphrase": "x"}]}]]}, True),
+    "long word inside a word": ({"apiSecretValue": "x"}, True),
+    "a qualifier wins": ({"private_key_id": "x", "secret_label": "x", "seed_length": 32}, False),
+    "values are not names": ({"text": "my pin is 1234, the seed is abc"}, False),
+    "array of strings": ({"notes": ["pin", "secret"]}, False),
+    "describes, nested": ({"outer": {"key_check_value": "abc123", "public_key": "00"}}, False),
+    "a word inside another word": ({"spinner": 1, "keyboard": 2, "monkey": 3}, False),
+}
+
+
+def _fixed_clock():
+    moments = iter(datetime(2026, 11, 28, 13, 48, 5, tzinfo=UTC) + timedelta(seconds=i) for i in range(1000))
+    return lambda: next(moments)
+
+
+@pytest.mark.parametrize("name", list(SECRET_NAMES))
+def test_secret_name_scope(tmp_path, name):
+    from keyceremony.errors import TranscriptDataRefused
+    from keyceremony.transcript import CeremonyMeta, TranscriptWriter
+    from keyceremony.transcript.guard import check_public_data
+    from keyceremony.transcript.signer import SoftSigner
+
+    data, refused = SECRET_NAMES[name]
+    if refused:
+        with pytest.raises(TranscriptDataRefused, match="may hold a secret"):
+            check_public_data(data)
+    else:
+        assert check_public_data(data) == data
+    meta = CeremonyMeta("c-1", "T")
+    w = TranscriptWriter.create(tmp_path / "t.jsonl", SoftSigner.generate(), meta, clock=_fixed_clock())
+    if refused:
+        with pytest.raises(TranscriptDataRefused):
+            w.append("step", "event", data=data)
+        assert len(w.entries) == 1  # nothing was written
+    else:
+        w.append("step", "event", data=data)
+
+
+def test_secret_names_in_actors_and_opening_details(tmp_path):
+    """The rule is about data member names: actors' names and roles are values; the opening
+    details are data and are checked."""
+    from keyceremony.errors import TranscriptDataRefused
+    from keyceremony.transcript import Actor, CeremonyMeta, TranscriptWriter, verify_transcript
+    from keyceremony.transcript.signer import SoftSigner
+
+    signer = SoftSigner.generate()
+    w = TranscriptWriter.create(tmp_path / "t.jsonl", signer, CeremonyMeta("c-1", "Secret key ceremony"),
+                                actors=[Actor("Pin Seed", "key-holder")], clock=_fixed_clock())
+    w.seal()
+    assert verify_transcript(tmp_path / "t.jsonl").sealed
+    with pytest.raises(TranscriptDataRefused):
+        CeremonyMeta("c-2", "T", {"location": {"safe_pin": "1234"}})
+
+
+def test_verifier_reports_secret_at_any_depth_and_malformed_otherwise(tmp_path):
+    """A line signed with a secret-named member nested in an array is `secret`; too deep a
+    `data` is `malformed` (the writer would refuse both; the lines are made by hand)."""
+    from keyceremony.codec import canonical_json
+    from keyceremony.errors import TranscriptTampered
+    from keyceremony.transcript import CeremonyMeta, TranscriptWriter, verify_transcript
+    from keyceremony.transcript.signer import SoftSigner
+    from keyceremony.transcript.values import SIGNATURE_CONTEXT, line_hash
+
+    signer = SoftSigner.generate()
+    path = tmp_path / "t.jsonl"
+    TranscriptWriter.create(path, signer, CeremonyMeta("c-1", "T"), clock=_fixed_clock()).close()
+    first = path.read_bytes()
+
+    def entry(data) -> bytes:
+        obj = {"actors": [], "ceremony": "c-1", "data": data, "event": "note", "format": "keyceremony transcript v1",
+               "prev": line_hash(first).hex(), "seq": 2, "step": "s", "time": "2026-11-28T13:49:00.000Z"}
+        sig = signer.sign(SIGNATURE_CONTEXT + canonical_json.encode(obj))
+        return canonical_json.encode({**obj, "sig": sig.hex()}) + b"\n"
+
+    deep: dict = {}
+    for _ in range(20):
+        deep = {"level": deep}
+    for data, reason in [({"cards": [[{"userPin": 1}]]}, "secret"), (deep, "malformed")]:
+        with pytest.raises(TranscriptTampered) as err:
+            verify_transcript(first + entry(data), require_sealed=False)
+        assert (err.value.reason, err.value.line) == (reason, 2)
+
+
+# --- docs/transcript.md §7 and §8.2: torn lines ------------------------------------------------
+
+
+@pytest.fixture
+def sealed_transcript(tmp_path):
+    from keyceremony.transcript import CeremonyMeta, TranscriptWriter
+    from keyceremony.transcript.signer import SoftSigner
+
+    signer = SoftSigner.generate()
+    path = tmp_path / "t.jsonl"
+    w = TranscriptWriter.create(path, signer, CeremonyMeta("c-1", "T"), clock=_fixed_clock())
+    w.append("step", "event", data={"n": 1})
+    return path, w, signer
+
+
+def _verify_reason(content: bytes, **kwargs) -> tuple[str, int | None]:
+    from keyceremony.errors import TranscriptTampered
+    from keyceremony.transcript import verify_transcript
+
+    with pytest.raises(TranscriptTampered) as err:
+        verify_transcript(content, **kwargs)
+    return err.value.reason, err.value.line
+
+
+def test_torn_line_cases(sealed_transcript):
+    path, w, _ = sealed_transcript
+    open_two = path.read_bytes()
+    lines = open_two.splitlines(keepends=True)
+    assert _verify_reason(open_two + b'{"actors":[', require_sealed=False) == ("torn", 3)
+    assert _verify_reason(open_two + b'{"actors":[') == ("torn", 3)  # torn before not-sealed
+    assert _verify_reason(b'{"actors":[') == ("torn", 1)  # torn before empty
+    assert _verify_reason(b"") == ("empty", None)
+    assert _verify_reason(open_two + lines[1]) == ("sequence", 3)  # a complete line is checked
+    # a complete, validly signed entry without its line feed is still torn
+    w.append("step", "event")
+    three = path.read_bytes()
+    assert _verify_reason(three[:-1], require_sealed=False) == ("torn", 3)
+    # a bad complete line before a torn one is reported first
+    damaged = lines[0] + lines[1].replace(b'"n":1', b'"n":2')
+    assert _verify_reason(damaged + b"{", require_sealed=False) == ("signature", 2)
+    # after the seal: torn, not after-seal
+    w.seal()
+    assert _verify_reason(path.read_bytes() + b"{") == ("torn", 5)
+
+
+def test_resume_and_torn_lines(sealed_transcript):
+    from keyceremony.errors import TornTranscript, TranscriptError, TranscriptSealed
+    from keyceremony.transcript import TranscriptWriter, verify_transcript
+
+    path, w, signer = sealed_transcript
+    w.close()
+    good = path.read_bytes()
+    path.write_bytes(good + b'{"actors":[],"cer')
+    with pytest.raises(TornTranscript):
+        TranscriptWriter.resume(path, signer, clock=_fixed_clock())
+    assert path.read_bytes().endswith(b'"cer')  # nothing changed
+    clock = _fixed_clock()
+    for _ in range(10):
+        clock()
+    r = TranscriptWriter.resume(path, signer, truncate_torn=True, clock=clock)
+    assert r.last_entry.data["dropped_bytes"] == len(b'{"actors":[],"cer')
+    assert path.read_bytes().startswith(good) and verify_transcript(path, require_sealed=False)
+    r.seal()
+    path.write_bytes(path.read_bytes() + b"{")
+    with pytest.raises(TranscriptSealed):
+        TranscriptWriter.resume(path, signer, truncate_torn=True)
+    path.write_bytes(b'{"actors":[')
+    with pytest.raises(TranscriptError, match="nothing to resume"):
+        TranscriptWriter.resume(path, signer, truncate_torn=True)
