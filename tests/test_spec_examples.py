@@ -888,3 +888,23 @@ def test_resume_and_torn_lines(sealed_transcript):
     path.write_bytes(b'{"actors":[')
     with pytest.raises(TranscriptError, match="nothing to resume"):
         TranscriptWriter.resume(path, signer, truncate_torn=True)
+
+
+# --- docs/transcript.md §1: the example line ----------------------------------------------------
+
+
+def test_transcript_example_is_the_valid_vector():
+    from keyceremony.transcript import verify_transcript
+
+    text = doc("transcript.md")
+    line = re.search(r"```\n(\{.*?\})\n```", text, re.S).group(1).encode()
+    vector = ROOT / "tests" / "vectors" / "transcript" / "valid.jsonl"
+    lines = vector.read_bytes().splitlines(keepends=True)
+    assert lines[1] == line + b"\n"
+    assert f"line 2 as it is on disk (one line, {len(lines[1])} bytes with its line feed)" in " ".join(text.split())
+    hex_fp = re.search(r"is `([0-9A-F ]{39})`, in words", text).group(1)
+    result = verify_transcript(vector, expected_fingerprint=hex_fp)
+    rows = re.findall(r"^\| (\d+) \| [0-9:.]+Z \| `([a-z-]+)` \| `([a-z-]+)` \|", text, re.M)
+    assert [(int(n), step, event) for n, step, event in rows] == [
+        (e.seq, e.step, e.event) for e in result.entries
+    ]
