@@ -24,6 +24,8 @@ import pytest
 from keyceremony.codec import pgp_words
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, parse_fingerprint
 from keyceremony.errors import (
+    AmbiguousShareSets,
+    AnchorMismatch,
     DuplicateShare,
     ForeignShare,
     PackageFormatError,
@@ -279,10 +281,12 @@ def test_lenient_reading_of_the_check_itself(example_text):
 
 STRICT = {
     "no white space after the colon": (
-        lambda t: _swap(t, lambda line: line.replace("  ", ":", 1)), "should start with its line number"
+        lambda t: _swap(t, lambda line: line.replace("  ", ":", 1)),
+        "should start with its line number",
     ),
     "check not separated": (
-        lambda t: _swap(t, lambda line: line[:-5] + line[-3:]), "3-character check after at most 24"
+        lambda t: _swap(t, lambda line: line[:-5] + line[-3:]),
+        "3-character check after at most 24",
     ),
     "full-width letter": (lambda t: t.replace("JNBV", "ＪNBV"), "'Ｊ' is not a share character"),
     "padding sign": (lambda t: t.replace("S47O 4  A4N", "S47O 4=  A4N"), "'=' is not a share character"),
@@ -304,7 +308,7 @@ def test_qr_text_leniency(example_set):
     """§6: white space around and lower case are read; look-alikes and bad padding bits are not."""
     qr = to_qr_text(example_set[1])
     assert from_qr_text(f"  {qr.lower()}\n") == example_set[1]
-    with pytest.raises(ShareFormatError, match="unexpected characters"):
+    with pytest.raises(ShareFormatError, match="unexpected character '0'"):
         from_qr_text(qr.replace("O", "0"))
     last = ALPHABET.index(qr[-1])
     assert last & 1 == 0  # 168 bytes = 33 groups of 5 and 3 bytes: 5 characters, the last bit zero
@@ -341,7 +345,8 @@ def _typo_3_and_no_line_7(t: str) -> str:
 ORDER = {
     # name: (a change of the example text, the message of the check that must win)
     "wrong header beats everything": (
-        lambda t: "keyceremony share v2\n" + _typo(t.split("\n", 1)[1]), "version 2 is not supported"
+        lambda t: "keyceremony share v2\n" + _typo(t.split("\n", 1)[1]),
+        "version 2 is not supported",
     ),
     "shape before number": (lambda t: _replace_line(t, 2, "xx JNBV"), "should start with its line number"),
     "number before a typo on the same line": (
@@ -354,25 +359,27 @@ ORDER = {
         "'@' is not a share character",
     ),
     "too many characters before the check": (
-        lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NMFNA")), "at most 24 characters"
+        lambda t: _replace_line(t, 2, _line(t, 2).replace("NMFN", "NMFNA")),
+        "at most 24 characters",
     ),
     "an earlier typo before a later missing line": (
-        lambda t: _typo_3_and_no_line_7(t).replace("\n", "\r\n"), "data line 3 does not match its check"
+        lambda t: _typo_3_and_no_line_7(t).replace("\n", "\r\n"),
+        "data line 3 does not match its check",
     ),
     "canonical layout: a block's numbers before its checks": (
-        _typo_3_and_no_line_7, "expected data line 7 here but found line 8"
+        _typo_3_and_no_line_7,
+        "expected data line 7 here but found line 8",
     ),
     "every line's check before the line lengths": (
-        lambda t: _short_line_2(t) + "13  AAAA  BBB\n", "data line 13 does not match its check"
+        lambda t: _short_line_2(t) + "13  AAAA  BBB\n",
+        "data line 13 does not match its check",
     ),
     "line length before base32 length": (_short_line_2, "data line 2 has 20 characters where 24 are expected"),
     "base32 length before the payload": (
         lambda t: t.replace(_line(t, 12), "12  S47O 4A  " + line_check(12, "S47O4A")),
         "impossible number of characters",
     ),
-    "truncation before the checksum": (
-        lambda t: t.replace(_line(t, 12) + "\n", ""), "lines are missing at the end"
-    ),
+    "truncation before the checksum": (lambda t: t.replace(_line(t, 12) + "\n", ""), "lines are missing at the end"),
 }
 
 
@@ -450,28 +457,30 @@ def _kinds(recovery) -> list[tuple[str, str]]:
     return [(r.source, type(r.error).__name__) for r in recovery.rejected]
 
 
-def test_foreign_share_first_does_not_decide_the_set(two_sets):
+def test_a_mix_of_sets_is_refused_unless_anchored(two_sets):
+    """§7.2: counting never decides; the anchor (the paper log's fingerprint) does."""
     a, b = two_sets
-    r = recover_secret([("a1", a[0]), ("b1", b[0]), ("b2", b[1])])
-    assert r.secret == b"B" * 16 and r.used == ("b1", "b2")
+    for items in (
+        [("a1", a[0]), ("b1", b[0]), ("b2", b[1])],  # a foreign share first
+        [("a1", a[0]), ("b1", b[0]), ("a2", a[1]), ("b2", b[1])],  # a tie
+        [("a1", a[0]), ("a1 again", a[0]), ("b1", b[0]), ("b2", b[1])],
+    ):  # repeats
+        with pytest.raises(AmbiguousShareSets, match="belong to 2 different sets"):
+            recover_secret(items)
+    r = recover_secret([("a1", a[0]), ("b1", b[0]), ("b2", b[1])], expected_fingerprint=b[0].fingerprint())
+    assert r.secret == b"B" * 16 and r.used == ("b1", "b2") and r.anchored
     assert _kinds(r) == [("a1", "ForeignShare")]
-
-
-def test_tie_between_sets_goes_to_the_first_given(two_sets):
-    a, b = two_sets
-    r = recover_secret([("a1", a[0]), ("b1", b[0]), ("a2", a[1]), ("b2", b[1])])
+    r = recover_secret(
+        [("a1", a[0]), ("b1", b[0]), ("a2", a[1]), ("b2", b[1])], expected_fingerprint=a[0].fingerprint()
+    )
     assert r.secret == b"A" * 16 and _kinds(r) == [("b1", "ForeignShare"), ("b2", "ForeignShare")]
     with pytest.raises(ThresholdNotMet, match="1 usable share") as err:
-        recover_secret([("a1", a[0]), ("b1", b[0])])
-    assert [type(c) for c in err.value.causes] == [ForeignShare]
-
-
-def test_repeats_count_towards_the_majority(two_sets):
-    """§7.2: A1, A1, B1, B2 picks set A (2 against 2, A first) and fails; set B had two shares."""
-    a, b = two_sets
-    with pytest.raises(ThresholdNotMet, match="1 usable share") as err:
-        recover_secret([("a1", a[0]), ("a1 again", a[0]), ("b1", b[0]), ("b2", b[1])])
+        recover_secret(
+            [("a1", a[0]), ("a1 again", a[0]), ("b1", b[0]), ("b2", b[1])], expected_fingerprint=a[0].fingerprint()
+        )
     assert [type(c) for c in err.value.causes] == [DuplicateShare, ForeignShare, ForeignShare]
+    with pytest.raises(AnchorMismatch, match="none of the shares given is of the set recorded"):
+        recover_secret([("b1", b[0]), ("b2", b[1])], expected_fingerprint=a[0].fingerprint())
 
 
 def test_the_first_share_of_a_number_is_kept():
@@ -782,8 +791,13 @@ def test_secret_names_in_actors_and_opening_details(tmp_path):
     from keyceremony.transcript.signer import SoftSigner
 
     signer = SoftSigner.generate()
-    w = TranscriptWriter.create(tmp_path / "t.jsonl", signer, CeremonyMeta("c-1", "Secret key ceremony"),
-                                actors=[Actor("Pin Seed", "key-holder")], clock=_fixed_clock())
+    w = TranscriptWriter.create(
+        tmp_path / "t.jsonl",
+        signer,
+        CeremonyMeta("c-1", "Secret key ceremony"),
+        actors=[Actor("Pin Seed", "key-holder")],
+        clock=_fixed_clock(),
+    )
     w.seal()
     assert verify_transcript(tmp_path / "t.jsonl").sealed
     with pytest.raises(TranscriptDataRefused):
@@ -805,8 +819,17 @@ def test_verifier_reports_secret_at_any_depth_and_malformed_otherwise(tmp_path):
     first = path.read_bytes()
 
     def entry(data) -> bytes:
-        obj = {"actors": [], "ceremony": "c-1", "data": data, "event": "note", "format": "keyceremony transcript v1",
-               "prev": line_hash(first).hex(), "seq": 2, "step": "s", "time": "2026-11-28T13:49:00.000Z"}
+        obj = {
+            "actors": [],
+            "ceremony": "c-1",
+            "data": data,
+            "event": "note",
+            "format": "keyceremony transcript v1",
+            "prev": line_hash(first).hex(),
+            "seq": 2,
+            "step": "s",
+            "time": "2026-11-28T13:49:00.000Z",
+        }
         sig = signer.sign(SIGNATURE_CONTEXT + canonical_json.encode(obj))
         return canonical_json.encode({**obj, "sig": sig.hex()}) + b"\n"
 
@@ -905,6 +928,4 @@ def test_transcript_example_is_the_valid_vector():
     hex_fp = re.search(r"is `([0-9A-F ]{39})`, in words", text).group(1)
     result = verify_transcript(vector, expected_fingerprint=hex_fp)
     rows = re.findall(r"^\| (\d+) \| [0-9:.]+Z \| `([a-z-]+)` \| `([a-z-]+)` \|", text, re.M)
-    assert [(int(n), step, event) for n, step, event in rows] == [
-        (e.seq, e.step, e.event) for e in result.entries
-    ]
+    assert [(int(n), step, event) for n, step, event in rows] == [(e.seq, e.step, e.event) for e in result.entries]

@@ -182,7 +182,7 @@ def recover_secret(
     reason; so are shares that disagree with the others (robust decoding, shamir.decode).
     Raises a KeyCeremonyError subclass naming sources when fewer than the threshold are left.
 
-    Which set is ours is never decided by the shares themselves (docs/share-format.md §8):
+    Which set is ours is never decided by the shares themselves (docs/share-format.md §7.2):
     with ``expected_fingerprint`` (the set fingerprint in the ceremony's paper log) shares of
     any other set are set aside (ForeignShare), and none of that set raises AnchorMismatch;
     without it, shares of more than one set raise AmbiguousShareSets, naming every set.
