@@ -50,7 +50,8 @@ def read_qr_texts(path: str | os.PathLike[str], *, min_codes: int = 1) -> list[s
     BMP, GIF, WebP, ...). Phone photos are turned upright from their EXIF orientation first.
 
     Raises ``ScanError`` naming the file if it is missing, unreadable or not a PDF or image,
-    or if no QR code is found in it.
+    or if no QR code is found in it; ``InputTooLarge`` if it is over a limit (``MAX_SCAN_BYTES``,
+    ``MAX_IMAGE_PIXELS``, ``MAX_IMAGE_FRAMES``, and ``raster``'s for PDF pages).
 
     >>> read_qr_texts("card-3.pdf")   # doctest: +SKIP
     ['KC1:...']

@@ -7,6 +7,10 @@ A key backup's cards and share files also carry its backup package (docs/backup-
 a second QR code on the card, a ``keyceremony backup package v1`` block after the share's lines
 in the share file, or the binary ``package.kcb``. ``read_shares`` skips the package;
 ``read_payloads`` returns both kinds, told apart by their magic ("KCS" share, "KCB" package).
+
+Every file is bounded (docs/share-cards.md §5): a text or package file by ``MAX_SOURCE_BYTES``,
+``MAX_SOURCE_LINES`` and ``MAX_SOURCE_LINE_BYTES`` here, a PDF or image by scan_sources and
+raster; over a limit is ``InputTooLarge``.
 """
 
 from __future__ import annotations
