@@ -96,6 +96,28 @@ class InconsistentShares(ShareSetError):
         super().__init__(message)
 
 
+class InputTooLarge(LocatedError):
+    """A file handed in, or a part of it (a line, a page, an image), is larger than keyceremony
+    reads (docs/share-cards.md §5 lists every limit). The message names the file, what was found
+    and the limit, and says what to do; ``limit`` names the limit ("file size", "pages", ...),
+    ``found`` and ``allowed`` are its numbers, in the limit's unit."""
+
+    def __init__(self, message: str, *, limit: str, found: int, allowed: int, source: str | None = None,
+                 line: int | None = None):
+        self.limit = limit
+        self.found = found
+        self.allowed = allowed
+        super().__init__(message, source=source, line=line)
+
+    @staticmethod
+    def size(n: int) -> str:
+        """A number of bytes as a person reads it: "1 GiB", "1,610,612,736 bytes (1.50 GiB)"."""
+        for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+            if n >= scale:
+                return f"{n // scale} {unit}" if n % scale == 0 else f"{n:,} bytes ({n / scale:.2f} {unit})"
+        return f"{n:,} bytes"
+
+
 class ScanError(KeyCeremonyError):
     """An image or PDF in which no share could be read."""
 
@@ -192,6 +214,12 @@ class NonCanonicalJSON(KeyCeremonyError):
 
 class TranscriptError(KeyCeremonyError):
     """A ceremony transcript cannot be written, resumed or read as asked."""
+
+
+class TranscriptTooLarge(InputTooLarge, TranscriptError):
+    """A transcript file larger, or with more entries, than a reader accepts (docs/transcript.md §8)."""
+
+    what = "transcript"
 
 
 class TranscriptTampered(TranscriptError):

@@ -18,6 +18,7 @@ the source text by :class:`KeyLines`.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keyceremony.errors import TemplateError
+from keyceremony.errors import InputTooLarge, TemplateError
 
 FORMAT = "keyceremony template v1"
 KINDS = ("key-generation", "recovery", "dr-drill")
@@ -240,13 +241,26 @@ def resolve_template(name_or_path: str) -> Path:
     )
 
 
+#: Largest template file read (docs/share-cards.md §5); the bundled ones are about 3 KB.
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
 def load_template(name_or_path: str) -> Template:
     """Load and validate a bundled template by name, or a template file by path."""
     path = resolve_template(name_or_path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_TEMPLATE_BYTES + 1)
+            size = max(os.fstat(f.fileno()).st_size, len(data))
     except OSError as err:
         raise TemplateError(f"cannot read the template: {err.strerror}", source=str(path)) from None
+    if size > MAX_TEMPLATE_BYTES:
+        raise InputTooLarge(
+            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_TEMPLATE_BYTES)} "
+            "a ceremony template may be (file size limit); a template is a few kilobytes of TOML: check "
+            "that this is the template",
+            limit="file size", found=size, allowed=MAX_TEMPLATE_BYTES, source=str(path),
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -7,17 +7,25 @@ A key backup's cards and share files also carry its backup package (docs/backup-
 a second QR code on the card, a ``keyceremony backup package v1`` block after the share's lines
 in the share file, or the binary ``package.kcb``. ``read_shares`` skips the package;
 ``read_payloads`` returns both kinds, told apart by their magic ("KCS" share, "KCB" package).
+
+Every file is bounded (docs/share-cards.md §5): a text or package file by ``MAX_SOURCE_BYTES``,
+``MAX_SOURCE_LINES`` and ``MAX_SOURCE_LINE_BYTES`` here, a PDF or image by scan_sources and
+raster; over a limit is ``InputTooLarge``.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
-from keyceremony.errors import KeyCeremonyError, ScanError, ShareFormatError, UsageError
+import numpy as np
+
+from keyceremony.errors import InputTooLarge, KeyCeremonyError, ScanError, ShareFormatError, UsageError
 from keyceremony.keys import backup_package
 from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.shares.payload import SharePayload
@@ -26,6 +34,15 @@ from keyceremony.shares.text import from_qr_text, from_text
 T = TypeVar("T")
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+
+# Limits on a share or package file (docs/share-cards.md §5). The share file of a 256 MiB secret
+# is about 805 MB with 17.9 million lines of about 45 bytes (docs/benchmarks.md).
+#: Largest share or package file read; a card's PDF or image has its own limits (scan_sources).
+MAX_SOURCE_BYTES = 1 << 30
+#: Most lines in a share or package file.
+MAX_SOURCE_LINES = 1 << 25
+#: Longest line: a data line is about 45 bytes; a comment line carries a label of 64 at most.
+MAX_SOURCE_LINE_BYTES = 4096
 
 
 def read_shares(path: str) -> list[tuple[str, SharePayload]]:
@@ -52,7 +69,7 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
         if not shares:
             raise ScanError(f"{name}: the QR codes found are not keyceremony shares")
         return shares
-    return [(name, from_text(_share_block(p.read_bytes()), source=name))]
+    return [(name, from_text(_share_block(_read_text_file(p, name)), source=name))]
 
 
 # --- shares and backup packages together ------------------------------------------------------
@@ -94,11 +111,11 @@ def read_payloads(path: str) -> SourceContents:
                 source = f"{path} (backup package)"
                 _collect(out, out.packages, source, partial(BackupPackage.from_qr_text, text, source=source))
     else:
-        head = p.read_bytes()[:3]
-        if backup_package.is_package_bytes(head):
-            out.packages.append((path, BackupPackage.from_bytes(p.read_bytes(), source=path)))
+        raw = _read_file(p, path)
+        if backup_package.is_package_bytes(raw[:3]):
+            out.packages.append((path, BackupPackage.from_bytes(raw, source=path)))
             return out
-        raw = p.read_bytes()
+        _check_lines(raw, path)  # before the package blocks are looked for
         starts = _package_starts(raw)
         if not starts or raw[: starts[0]].strip():
             _collect(out, out.shares, path, lambda: from_text(_share_block(raw), source=path))
@@ -123,6 +140,100 @@ def _collect(out: SourceContents, into: list[tuple[str, T]], source: str, read: 
         into.append((source, read()))
     except KeyCeremonyError as err:
         out.problems.append(err)
+
+
+# --- reading a file within the limits ------------------------------------------------------------
+
+_ADVICE = (
+    "give the share's own .txt file, a card's PDF or a photo of a card (a share file of a 256 MiB "
+    "secret is about 805 MB)"
+)
+_PIECE = 1 << 24  # bytes looked at a time when measuring lines
+
+
+def _read_file(p: Path, name: str) -> bytes:
+    """The whole file, refused before it is read if it is larger than ``MAX_SOURCE_BYTES``.
+
+    A regular file is read in one piece of its own size (no copy); anything else (a pipe, a
+    device) is read up to the limit and refused past it.
+    """
+    try:
+        with p.open("rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISREG(info.st_mode):
+                _check_size(info.st_size, name)
+                raw = f.read()
+            else:
+                raw = f.read(MAX_SOURCE_BYTES + 1)
+    except OSError as err:
+        raise UsageError(f"{name}: cannot read the file: {err.strerror or err}") from None
+    _check_size(len(raw), name)
+    return raw
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_SOURCE_BYTES:
+        raise InputTooLarge(
+            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_SOURCE_BYTES)} "
+            f"a share or package file may be (file size limit); {_ADVICE}",
+            limit="file size", found=size, allowed=MAX_SOURCE_BYTES, source=name,
+        )
+
+
+def _read_text_file(p: Path, name: str) -> bytes:
+    raw = _read_file(p, name)
+    _check_lines(raw, name)
+    return raw
+
+
+def _check_lines(raw: bytes, name: str) -> None:
+    """Refuse a text with more than ``MAX_SOURCE_LINES`` lines or a line longer than
+    ``MAX_SOURCE_LINE_BYTES``, naming the first long line. Without copying the file: about 0.3 s
+    for the 197 MB share file of a 64 MiB secret. Line lengths are measured only in a file that
+    starts like a share or package text; any other file (a secret given by mistake) is refused
+    by its first line, which says what the file should be."""
+    if backup_package.is_package_bytes(raw[:3]):
+        return  # a binary package.kcb: not lines
+    _check_line_count(raw.count(b"\n") + (not raw.endswith(b"\n")), name)
+    if raw[:MAX_SOURCE_LINE_BYTES].lstrip()[:11].lower() != b"keyceremony":
+        return
+    # A line longer than the limit holds a whole block of half the limit with no line feed:
+    # look for such blocks (vectorized), then measure the lines they are in.
+    block = (MAX_SOURCE_LINE_BYTES + 1) // 2
+    data = np.frombuffer(raw, dtype=np.uint8, count=len(raw) // block * block)
+    step = max(1, _PIECE // block) * block
+    feeds = np.empty((step // block, block), dtype=bool)
+    measured = 0  # the lines before this offset are measured
+    for lo in range(0, len(data), step):
+        piece = data[lo : lo + step].reshape(-1, block)
+        hits = np.equal(piece, 10, out=feeds[: len(piece)])
+        for i in np.flatnonzero(~hits.any(axis=1)):
+            at = lo + int(i) * block
+            if at < measured:
+                continue
+            start = raw.rfind(b"\n", 0, at) + 1
+            end = raw.find(b"\n", at)
+            end = len(raw) if end < 0 else end
+            if end - start > MAX_SOURCE_LINE_BYTES:
+                _long_line(end - start, raw.count(b"\n", 0, start) + 1, name)
+            measured = end
+
+
+def _check_line_count(lines: int, name: str) -> None:
+    if lines > MAX_SOURCE_LINES:
+        raise InputTooLarge(
+            f"the file has {lines:,} lines, more than the {MAX_SOURCE_LINES:,} a share or package file "
+            f"may have (line count limit); {_ADVICE}",
+            limit="line count", found=lines, allowed=MAX_SOURCE_LINES, source=name,
+        )
+
+
+def _long_line(length: int, line: int, name: str) -> NoReturn:
+    raise InputTooLarge(
+        f"the line is {length:,} bytes, more than the {MAX_SOURCE_LINE_BYTES:,} a line of a share or "
+        f"package file may be (line length limit); {_ADVICE}",
+        limit="line length", found=length, allowed=MAX_SOURCE_LINE_BYTES, source=name, line=line,
+    )
 
 
 _PACKAGE_HEADER = b"keyceremony backup package v"

@@ -31,6 +31,7 @@ from keyceremony.errors import (
     TranscriptError,
     TranscriptKeyChanged,
     TranscriptTampered,
+    TranscriptTooLarge,
 )
 from keyceremony.transcript.model import Actor, Entry
 from keyceremony.transcript.requirements import TemplateRequirements
@@ -194,12 +195,44 @@ class VerifiedTranscript:
 
 TranscriptSource: TypeAlias = str | os.PathLike[str] | bytes | bytearray | Iterable[bytes]
 
+# Limits on a transcript read (docs/transcript.md §8), checked before any line is verified.
+# A whole key-generation ceremony is about 40 entries and 32 KB (samples/ceremony/); verifying
+# takes about 1 ms an entry and 0.35 s a megabyte.
+#: Largest transcript file: sixteen entries of the largest size (``MAX_LINE_BYTES``).
+MAX_TRANSCRIPT_BYTES = 16 << 20
+#: Most entries (lines): about 10 s to verify.
+MAX_TRANSCRIPT_ENTRIES = 10_000
 
-def split_lines(content: bytes) -> tuple[list[bytes], bytes]:
+
+def check_transcript_size(size: int, source: str | None) -> None:
+    """Refuse a transcript of more than ``MAX_TRANSCRIPT_BYTES`` (before it is read, when a
+    file's size is known)."""
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptTooLarge(
+            f"the file is {TranscriptTooLarge.size(size)}, more than the "
+            f"{TranscriptTooLarge.size(MAX_TRANSCRIPT_BYTES)} keyceremony reads as a transcript (file size "
+            "limit); a whole ceremony's transcript is tens of kilobytes: check that this is the "
+            "ceremony's transcript.jsonl",
+            limit="file size", found=size, allowed=MAX_TRANSCRIPT_BYTES, source=source,
+        )
+
+
+def split_lines(content: bytes, source: str | None = None) -> tuple[list[bytes], bytes]:
     """The complete lines of a transcript (each with its ``\\n``), and what follows the last one.
 
     A non-empty remainder is a *torn* line: a write that stopped part-way (docs/transcript.md §7).
+    Raises ``TranscriptTooLarge`` for more than ``MAX_TRANSCRIPT_BYTES`` or
+    ``MAX_TRANSCRIPT_ENTRIES`` lines, before splitting.
     """
+    check_transcript_size(len(content), source)
+    count = content.count(b"\n") + (not content.endswith(b"\n"))
+    if count > MAX_TRANSCRIPT_ENTRIES:
+        raise TranscriptTooLarge(
+            f"the file has {count:,} lines, more than the {MAX_TRANSCRIPT_ENTRIES:,} entries keyceremony "
+            "reads in a transcript (entry count limit); a whole ceremony has tens of entries: check that "
+            "this is the ceremony's transcript.jsonl",
+            limit="entry count", found=count, allowed=MAX_TRANSCRIPT_ENTRIES, source=source,
+        )
     lines = content.split(b"\n")
     torn = lines.pop()
     return [line + b"\n" for line in lines], torn
@@ -385,16 +418,26 @@ class Chain:
             raise self.fail("structure", "the opening entry must have a 'title' in its data", n, seq)
 
 
-def _read_source(source: TranscriptSource) -> tuple[bytes, str | None]:
+def _read_source(source: TranscriptSource, name: str | None = None) -> tuple[bytes, str | None]:
+    """The transcript's bytes, read no further than ``MAX_TRANSCRIPT_BYTES`` (and one more byte)."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
-            return path.read_bytes(), str(path)
+            with path.open("rb") as f:
+                check_transcript_size(os.fstat(f.fileno()).st_size, name or str(path))
+                # Past the limit (a pipe or a device has no size): split_lines refuses it.
+                return f.read(MAX_TRANSCRIPT_BYTES + 1), str(path)
         except OSError as err:
             raise TranscriptError(f"{path}: cannot read the transcript: {err.strerror}") from None
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), None
-    return b"".join(bytes(line) for line in source), None
+    lines: list[bytes] = []
+    size = 0
+    for line in source:
+        lines.append(bytes(line))
+        size += len(lines[-1])
+        check_transcript_size(size, name)
+    return b"".join(lines), None
 
 
 def scan(
@@ -408,7 +451,7 @@ def scan(
 
     ``expected_first`` / ``expected_later`` as for :class:`Chain`.
     """
-    lines, torn = split_lines(content)
+    lines, torn = split_lines(content, source)
     chain = Chain(source, expected_first=expected_first, expected_later=expected_later)
     for line in lines:
         chain.feed(line)
@@ -467,7 +510,7 @@ def verify_transcript(
     :class:`~keyceremony.errors.TranscriptKeyChanged`; ``TranscriptError`` if a path cannot be
     read; ``ValueError`` for a malformed fingerprint argument.
     """
-    content, path_name = _read_source(source)
+    content, path_name = _read_source(source, name)
     where = name or path_name
     expected = None if expected_fingerprint is None else _fingerprint_arg(expected_fingerprint)
     later = None if later_fingerprints is None else [_fingerprint_arg(f) for f in later_fingerprints]

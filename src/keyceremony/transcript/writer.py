@@ -46,7 +46,7 @@ from keyceremony.transcript.values import (
     to_entry_time,
     utc_now,
 )
-from keyceremony.transcript.verify import Chain, scan, torn_error
+from keyceremony.transcript.verify import MAX_TRANSCRIPT_BYTES, Chain, check_transcript_size, scan, torn_error
 
 
 def _public_key_of(signer: Signer) -> bytes:
@@ -76,11 +76,15 @@ def _lock(fd: int, path: Path) -> None:
         ) from None
 
 
-def _read_all(fd: int) -> bytes:
+def _read_all(fd: int, path: Path) -> bytes:
+    """The whole transcript, refused before it is read if larger than ``MAX_TRANSCRIPT_BYTES``."""
+    check_transcript_size(os.fstat(fd).st_size, str(path))
     os.lseek(fd, 0, os.SEEK_SET)
     chunks = []
-    while chunk := os.read(fd, 1 << 20):
+    size = 0
+    while size <= MAX_TRANSCRIPT_BYTES and (chunk := os.read(fd, 1 << 20)):
         chunks.append(chunk)
+        size += len(chunk)
     return b"".join(chunks)
 
 
@@ -212,7 +216,7 @@ class TranscriptWriter:
             raise TranscriptError(f"{path}: cannot open the transcript to resume it: {err.strerror}") from None
         try:
             _lock(fd, path)
-            content = _read_all(fd)
+            content = _read_all(fd, path)
             chain, torn = scan(content, str(path))
             if not chain.entries:
                 raise TranscriptError(
