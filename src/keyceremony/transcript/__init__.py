@@ -34,10 +34,12 @@ from keyceremony.transcript.values import (
     parse_time,
     utc_now,
 )
-from keyceremony.transcript.verify import VerifiedTranscript, split_lines, verify_transcript
+from keyceremony.transcript.verify import Anchor, KeyAnchor, VerifiedTranscript, split_lines, verify_transcript
 from keyceremony.transcript.writer import TranscriptWriter
 
 __all__ = [
+    "Anchor",
+    "KeyAnchor",
     "REASONS",
     "RESUMED",
     "SIGNATURE_CONTEXT",
