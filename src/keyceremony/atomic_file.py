@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -53,6 +52,8 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0
 
     Errors of the file system come out as ``OSError`` naming ``path``, not the temporary file.
     """
+    import tempfile  # here: the command line imports this module at start-up, and --help stays fast
+
     path = Path(path)
     check_output_path(path)
     directory = path.parent
