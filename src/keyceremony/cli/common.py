@@ -53,6 +53,9 @@ def output_file(path: str, option: str, *, stdout: bool = True) -> bool:
     named pipe or a socket is refused with UnsafeOutput; ``write_atomically`` refuses them
     again when it writes."""
     if path == "-" and stdout:
+        if isinstance(sys.stdout, ClosedStream):  # say so before any work, not after
+            raise StreamError(f"standard output is closed; {option} - writes there: give a file name, or run "
+                              "the command with standard output open")
         return False
     if path == "-":
         raise UsageError(f"{option} -: give a file name; this output is not written to standard output")
@@ -125,8 +128,7 @@ def guard_standard_streams() -> None:
     """
     streams = (
         (0, "stdin", "standard input", "give the input in a file, or run it with standard input open"),
-        (1, "stdout", "standard output", "run the command with standard output open (or give an output file "
-         "for the secret); files it wrote are whole"),
+        (1, "stdout", "standard output", "run the command again with standard output open"),
         (2, "stderr", "standard error", ""),
     )
     for fd, name, shown, hint in streams:
