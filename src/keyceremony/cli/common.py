@@ -128,7 +128,7 @@ def guard_standard_streams() -> None:
     """
     streams = (
         (0, "stdin", "standard input", "give the input in a file, or run it with standard input open"),
-        (1, "stdout", "standard output", "run the command again with standard output open"),
+        (1, "stdout", "standard output", "what the command reports was not shown; any file it wrote is complete"),
         (2, "stderr", "standard error", ""),
     )
     for fd, name, shown, hint in streams:
