@@ -27,6 +27,7 @@ def _say(ok: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from keyceremony.atomic_file import write_atomically
     from keyceremony.cards.raster import render_pdf
     from keyceremony.cards.share_cards import write_cards
     from keyceremony.codec.fingerprint import format_fingerprint
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     payloads = create_share_set(cast("bytes", key), 3, 5, label="Demo KEK")  # a bytearray, wiped at the end
     custodians = ["Alice Ng", "Bongani Dube", "Chen Wei", "Dana Levi", "Emeka Obi"]
     for p in payloads:
-        (out / f"share-{p.x}.txt").write_text(to_text(p))
+        write_atomically(out / f"share-{p.x}.txt", to_text(p).encode("utf-8"))
     checks = write_cards(payloads, out, custodians=custodians)
     fp = payloads[0].fingerprint()
     print(f"Share set: {describe_set(payloads[0])}")

@@ -128,6 +128,17 @@ class UsageError(KeyCeremonyError):
     exit_code = 2
 
 
+class UnsafeOutput(UsageError):
+    """An output path that is not written through: a symbolic link, a folder, a device, a named
+    pipe or a socket where a file (new, or an ordinary one to replace) should be. The message
+    names the path and what to give instead (docs/architecture.md §1)."""
+
+
+class StreamError(KeyCeremonyError):
+    """Standard input or output cannot be used: closed, full, or not something a secret comes
+    from (a device, a folder). The message names the stream and what to do."""
+
+
 # --- key back ends (keys/), HSM tokens and recovery checks ---------------------------------
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from keyceremony.atomic_file import write_atomically
 from keyceremony.cards.model import CardContent, backup_instructions, standard_instructions
 from keyceremony.codec.pgp_words import to_words
 from keyceremony.errors import KeyCeremonyError
@@ -196,7 +197,8 @@ def write_cards(
     every card also carries this backup package (and its key check value).
     ``ceremony_fingerprint``: the fingerprint of the ceremony key whose transcript records the
     cards, printed on each (docs/transcript.md §6.2).
-    ``write(path, data)`` stores a file (default: plain write); raises CardReadbackError.
+    ``write(path, data)`` stores a file (default: ``write_atomically``, whole and private, mode
+    0600); raises CardReadbackError.
     """
     if len(custodians) > len(payloads):
         raise ValueError(f"{len(custodians)} custodians named for {len(payloads)} shares")
@@ -206,10 +208,7 @@ def write_cards(
         path = out_dir / f"card-{payload.x}.pdf"
         pdf = render_card(payload, custodian=custodian, paper=paper, package=package,
                           ceremony_fingerprint=ceremony_fingerprint)
-        (write or _write)(path, pdf)
+        (write or write_atomically)(path, pdf)
         checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path), package=package))
     return checks
 
-
-def _write(path: Path, data: bytes) -> None:
-    path.write_bytes(data)

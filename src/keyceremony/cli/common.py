@@ -1,4 +1,5 @@
-"""What more than one command module of the command line uses: output folders, progress, PINs.
+"""What more than one command module of the command line uses: output folders and files,
+standard input and output, progress, PINs.
 
 Standard library only, like every module the parser loads, so ``keyceremony --help`` stays fast.
 """
@@ -6,15 +7,23 @@ Standard library only, like every module the parser loads, so ``keyceremony --he
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import select
+import stat
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
-from keyceremony.errors import UsageError
+from keyceremony.atomic_file import UnsafeOutputPath, check_output_path
+from keyceremony.errors import StreamError, UnsafeOutput, UsageError
 
 PIN_ENV = "KEYCEREMONY_PIN"
 MODULE_ENV = "PKCS11_MODULE"
+SECRET_LIMIT = 1 << 30  # the largest secret read (1 GiB): a stream that never ends is cut off there
+TYPED_LINE_LIMIT = 4096  # the longest line read when shares are typed in from a pipe or file
+TYPED_REFUSALS_LIMIT = 100  # refused lines in a row from a pipe or file before typing is given up
 
 
 class Subcommands(Protocol):
@@ -35,6 +44,277 @@ def output_folder(path: str) -> Path:
                 raise UsageError(f"--out {path}: {part} is a file, not a folder; give a folder for the output")
             break
     return out
+
+
+def output_file(path: str, option: str, *, stdout: bool = True) -> bool:
+    """Check an output FILE option (``--out``, ``--reveal``) before any work is done: ``-``
+    (standard output, unless ``stdout`` is False), a new path, or an ordinary file (True: it
+    exists, the caller asks for --force). A symbolic link, a folder, a device (/dev/null), a
+    named pipe or a socket is refused with UnsafeOutput; ``write_atomically`` refuses them
+    again when it writes."""
+    if path == "-" and stdout:
+        if isinstance(sys.stdout, ClosedStream):  # say so before any work, not after
+            raise StreamError(f"standard output is closed; {option} - writes there: give a file name, or run "
+                              "the command with standard output open")
+        return False
+    if path == "-":
+        raise UsageError(f"{option} -: give a file name; this output is not written to standard output")
+    try:
+        return check_output_path(Path(path))
+    except UnsafeOutputPath as err:
+        dash = ", or - for standard output" if stdout else ""
+        raise UnsafeOutput(f"{option} {path}: {err.strerror}{dash}") from None
+
+
+def existing_outputs(paths: Sequence[Path]) -> list[Path]:
+    """The ordinary files among ``paths`` (files a command would replace, with --force); refuses
+    with UnsafeOutput, before any work is done, the first that is a link or not a file."""
+    existing = []
+    for path in paths:
+        try:
+            if check_output_path(path):
+                existing.append(path)
+        except UnsafeOutputPath as err:
+            raise UnsafeOutput(f"{path}: {err.strerror}; nothing was written") from None
+    return existing
+
+
+# --- standard input and output -------------------------------------------------------------------
+
+
+class ClosedStream(io.TextIOBase):
+    """Stands for standard input or output when the command was started with it closed (``<&-``,
+    ``>&-``), where Python leaves ``sys.stdin``/``sys.stdout`` as None: reading or writing raises
+    StreamError, so the command ends with a message instead of a traceback."""
+
+    def __init__(self, name: str, hint: str):
+        super().__init__()
+        self.stream_name = name
+        self.hint = hint
+
+    def fail(self) -> NoReturn:
+        raise StreamError(f"{self.stream_name} is closed; {self.hint}")
+
+    def isatty(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        self.fail()
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        self.fail()
+
+    def write(self, text: str) -> int:
+        self.fail()
+
+    def flush(self) -> None:  # Python flushes stdout at exit: nothing to flush, nothing to say
+        return None
+
+
+def guard_standard_streams() -> None:
+    """Make a closed standard stream fail with a message, not a traceback (``keyceremony`` with
+    ``<&-``, ``>&-`` or ``2>&-``).
+
+    Its file descriptor (0, 1 or 2) is held open on /dev/null, so that no file the command
+    opens later gets that number and is taken for standard input or output; ``sys.stdin`` and
+    ``sys.stdout`` become a ClosedStream; ``sys.stderr`` writes to /dev/null (there is no one
+    to tell), and the exit code still says whether the command failed.
+    """
+    streams = (
+        (0, "stdin", "standard input", "give the input in a file, or run it with standard input open"),
+        (1, "stdout", "standard output", "what the command reports was not shown; any file it wrote is complete"),
+        (2, "stderr", "standard error", ""),
+    )
+    for fd, name, shown, hint in streams:
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:  # closed: hold the number on /dev/null
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        setattr(sys, name, open(os.devnull, "w") if fd == 2 else ClosedStream(shown, hint))  # noqa: SIM115
+
+
+def _stdout_failed(err: OSError | ValueError) -> NoReturn:
+    """Standard output cannot be written: point it at /dev/null (so that Python's flush at exit
+    does not fail again) and raise StreamError."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+    reason = getattr(err, "strerror", None) or str(err)
+    raise StreamError(f"standard output cannot be written ({reason}); give an output file instead, "
+                      "or free the device or pipe it goes to") from None
+
+
+def write_stdout(data: bytes | bytearray) -> None:
+    """Write ``data`` (a secret) to standard output and flush it; StreamError if standard output
+    is closed or cannot be written (a full device, /dev/full), BrokenPipeError if its reader went
+    away. Written with os.write, so no copy is left in a buffer when writing fails."""
+    out = sys.stdout
+    if isinstance(out, ClosedStream):
+        out.fail()
+    try:
+        out.flush()
+        try:
+            fd = out.fileno()
+        except io.UnsupportedOperation:  # not a file (a test's StringIO wrapper): its buffer
+            out.buffer.write(data)
+            out.buffer.flush()
+            return
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as err:
+        _stdout_failed(err)
+
+
+def flush_stdout() -> None:
+    """Flush what the command printed; StreamError if standard output cannot take it (a full
+    device): a report that was not shown must not end in success."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as err:
+        _stdout_failed(err)
+
+
+def read_secret(path: str, *, limit: int | None = None) -> bytearray:
+    """The secret in ``path`` (``-``: standard input), in a bytearray the caller wipes.
+
+    Only an ordinary file, or standard input that is a pipe, a file, a socket or a terminal, is
+    read, and at most ``limit`` bytes (default SECRET_LIMIT): a named pipe, a device (/dev/zero),
+    a folder or a socket given as the file is refused without waiting on it, and input that goes
+    on past the limit is refused instead of read for ever.
+    """
+    limit = SECRET_LIMIT if limit is None else limit
+    if path == "-":
+        return _read_stdin_secret(limit)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file; check the path of the secret") from None
+    except OSError as err:  # a socket (ENXIO), no permission, ...
+        raise UsageError(f"{path}: cannot be read ({err.strerror}); give the file holding the secret") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path}: is a folder; give the file holding the secret")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{path}: is a {_kind(mode)}, not an ordinary file; put the secret in a file, "
+                             "or pipe it in with --in -")
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise UsageError(f"{path}: {size:,} bytes is more than the {limit:,} bytes a secret may have")
+        data = bytearray(size)
+        view = memoryview(data)
+        got = 0
+        while got < size and (n := os.readv(fd, [view[got:]])):
+            got += n
+        del view
+        if got != size:
+            data[:] = bytes(len(data))
+            raise UsageError(f"{path}: the file changed size while being read; try again")
+    finally:
+        os.close(fd)
+    if not data:
+        raise UsageError(f"{path}: the secret is empty; nothing to split")
+    return data
+
+
+def _read_stdin_secret(limit: int) -> bytearray:
+    stdin = sys.stdin
+    if isinstance(stdin, ClosedStream):
+        raise StreamError("standard input is closed; pipe the secret in, or give --in FILE")
+    try:
+        fd = stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError):
+        raise StreamError("standard input cannot be read; pipe the secret in, or give --in FILE") from None
+    if stat.S_ISDIR(mode) or (stat.S_ISCHR(mode) and not os.isatty(fd)) or stat.S_ISBLK(mode):
+        raise StreamError(f"standard input is a {_kind(mode)}, not the secret; pipe the secret in, "
+                          "or give --in FILE")
+    data = bytearray(min(limit + 1, 1 << 16))
+    got = 0
+    try:
+        while True:
+            if got == len(data):
+                if got > limit:
+                    raise UsageError(f"standard input: more than the {limit:,} bytes a secret may have; "
+                                     "nothing was split")
+                bigger = bytearray(min(2 * len(data), limit + 1))
+                bigger[:got] = data
+                data[:] = bytes(len(data))
+                data = bigger
+            with memoryview(data) as view:
+                try:
+                    n = os.readv(fd, [view[got:]])
+                except BlockingIOError:  # a non-blocking pipe: wait for it, never take "no data" for the end
+                    select.select([fd], [], [])
+                    continue
+            if not n:
+                break
+            got += n
+    except OSError as err:
+        data[:] = bytes(len(data))
+        raise StreamError(f"standard input cannot be read ({err.strerror}); pipe the secret in, "
+                          "or give --in FILE") from None
+    except BaseException:
+        data[:] = bytes(len(data))
+        raise
+    if got == 0:
+        raise UsageError("standard input: the secret is empty; nothing to split")
+    secret = bytearray(data[:got])
+    data[:] = bytes(len(data))
+    return secret
+
+
+def read_typed_line() -> str:
+    """One line typed in for ``combine --type``, without its line end; EOFError at the end.
+
+    On a terminal it is ``input()``. From a pipe or file a line is read up to TYPED_LINE_LIMIT
+    characters, so endless input without line ends (/dev/zero) is refused, not gathered for ever;
+    a closed standard input raises StreamError."""
+    stdin = sys.stdin
+    if isinstance(stdin, ClosedStream):
+        stdin.fail()
+    if stdin.isatty():
+        return input()
+    try:
+        line = stdin.readline(TYPED_LINE_LIMIT + 1)
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise StreamError(f"standard input cannot be read ({getattr(err, 'strerror', None) or err}); "
+                          "type the shares on a terminal or pipe in their lines") from None
+    if not line:
+        raise EOFError
+    if len(line) > TYPED_LINE_LIMIT:
+        raise StreamError(f"standard input: a line longer than {TYPED_LINE_LIMIT} characters; a "
+                          "share's lines are short: pipe in the lines typed from the cards")
+    return line[:-1] if line.endswith("\n") else line  # as input() gives it
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "device"
 
 
 class Progress:
@@ -73,7 +353,7 @@ def read_pin(pin_file: str | None, token: str) -> str:
     env_pin = os.environ.get(PIN_ENV)
     if env_pin:
         return env_pin
-    if sys.stdin.isatty():
+    if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         pin = getpass.getpass(f"User PIN for token '{token}': ")

@@ -20,7 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keyceremony.cli.anchors import add_backup_anchor_options, backup_anchor_lines, backup_anchors
-from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Progress, Subcommands, check_threshold, output_folder, read_pin
+from keyceremony.cli.common import (
+    MODULE_ENV,
+    PIN_ENV,
+    Progress,
+    Subcommands,
+    check_threshold,
+    existing_outputs,
+    output_file,
+    output_folder,
+    read_pin,
+    write_stdout,
+)
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -78,7 +89,8 @@ def add_key_commands(sub: Subcommands) -> None:
     p.add_argument("--drill", action="store_true",
                    help="rehearse: recover a session copy, check it, delete it, print a drill report")
     p.add_argument("--reveal", metavar="FILE",
-                   help="write the key in plaintext to FILE for migration (raw AES bytes or PKCS#8 PEM); dangerous")
+                   help="write the key in plaintext to FILE (- for stdout) for migration (raw AES bytes or "
+                        "PKCS#8 PEM); dangerous")
     p.add_argument("--force", action="store_true", help="overwrite the --reveal FILE")
     add_backup_anchor_options(p)
     p.set_defaults(run=_recover)
@@ -184,7 +196,7 @@ def _backup(args: argparse.Namespace) -> int:
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if not args.no_cards:
         names += [f"card-{i}.pdf" for i in range(1, args.shares + 1)]
-    existing = [out / n for n in names if (out / n).exists()]
+    existing = existing_outputs([out / n for n in names])  # a link or a special file among them is refused
     if existing and not args.force:
         raise UsageError(f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite")
 
@@ -334,7 +346,7 @@ def _recover(args: argparse.Namespace) -> int:
             "a key recovered into memory is gone when the command ends: add --drill to rehearse, "
             "--reveal FILE to write it out, or use --into pkcs11"
         )
-    if args.reveal and Path(args.reveal).exists() and not args.force:
+    if args.reveal and output_file(args.reveal, "--reveal") and not args.force:
         raise UsageError(f"{args.reveal} already exists; choose another file or add --force")
     if args.new_label and args.drill:
         raise UsageError("--drill uses a scratch label and keeps nothing; leave out --label")
@@ -351,21 +363,27 @@ def _recover(args: argparse.Namespace) -> int:
         progress.done()
         anchor_lines = backup_anchor_lines(inputs)
         if args.reveal:
+            to_stdout = args.reveal == "-"  # stdout then carries the key only; messages go to stderr
+            where = "standard output" if to_stdout else args.reveal
             print(
                 f"keyceremony: WARNING: writing key '{inputs.package.label}' IN PLAINTEXT to "
-                f"{args.reveal}. Anyone who reads that file has the key: import it into its new "
+                f"{where}. Anyone who reads that file has the key: import it into its new "
                 "home at once, then destroy the file (shred -u).",
                 file=sys.stderr,
             )
             material = reveal_key(inputs)
             try:
-                write_atomically(Path(args.reveal), bytes(material))
+                if to_stdout:
+                    write_stdout(material)
+                else:
+                    write_atomically(Path(args.reveal), bytes(material))
             finally:
                 material[:] = bytes(len(material))
             what = "raw AES key bytes" if inputs.package.algorithm.is_symmetric else "PKCS#8 PEM private key"
             print(f"Recovered key '{inputs.package.label}' ({inputs.package.algorithm.value}); its check value "
-                  f"and canary match the backup package. Wrote it to {args.reveal} ({what}, mode 0600).")
-            print("\n".join(anchor_lines))
+                  f"and canary match the backup package. Wrote it to {where} ({what}"
+                  f"{'' if to_stdout else ', mode 0600'}).", file=sys.stderr if to_stdout else sys.stdout)
+            print("\n".join(anchor_lines), file=sys.stderr if to_stdout else sys.stdout)
             return 0
         progress.step("opening the key store...")
         backend, where = _open_backend(args, kind)

@@ -17,6 +17,7 @@ from keyceremony import __version__
 
 # Each command module imports only the standard library until its command runs.
 from keyceremony.cli.ceremony import add_ceremony_commands  # run
+from keyceremony.cli.common import flush_stdout, guard_standard_streams
 from keyceremony.cli.keys import add_key_commands  # backup, recover
 from keyceremony.cli.shares import add_share_commands  # split, combine, verify-share
 from keyceremony.cli.transcript import add_transcript_commands  # transcript verify, transcript report
@@ -29,8 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    guard_standard_streams()  # a closed stdin/stdout fails with a message, not a traceback
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        flush_stdout()  # a report that could not be shown (stdout a full device) is an error
+        return code
     except KeyCeremonyError as err:
         print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
         for note in getattr(err, "__notes__", ()):  # e.g. "the new key was deleted again"

@@ -8,7 +8,6 @@ and card rendering are imported inside the commands, so ``keyceremony --help`` s
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC
@@ -17,7 +16,18 @@ from typing import TYPE_CHECKING, cast
 
 from keyceremony.atomic_file import write_atomically
 from keyceremony.cli.anchors import add_set_fingerprint_option, anchor_lines, parse_fingerprint_option
-from keyceremony.cli.common import Progress, Subcommands, check_threshold, output_folder
+from keyceremony.cli.common import (
+    TYPED_REFUSALS_LIMIT,
+    Progress,
+    Subcommands,
+    check_threshold,
+    existing_outputs,
+    output_file,
+    output_folder,
+    read_secret,
+    read_typed_line,
+    write_stdout,
+)
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -63,28 +73,9 @@ def add_share_commands(sub: Subcommands) -> None:
 
 
 def _read_secret(path: str) -> bytearray:
-    """Read into a bytearray the caller wipes."""
-    try:
-        if path == "-":
-            data = bytearray(sys.stdin.buffer.read())
-        else:
-            size = os.path.getsize(path)
-            data = bytearray(size)
-            with open(path, "rb", buffering=0) as f:
-                view = memoryview(data)
-                got = 0
-                while got < size and (n := f.readinto(view[got:])):
-                    got += n
-                del view
-            if got != size:
-                raise UsageError(f"{path}: the file changed size while being read; try again")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file; check the path of the secret") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a folder; give the file holding the secret") from None
-    if not data:
-        raise UsageError(f"{'standard input' if path == '-' else path}: the secret is empty; nothing to split")
-    return data
+    """Read into a bytearray the caller wipes: an ordinary file, or standard input, at most
+    1 GiB (cli/common.py ``read_secret``)."""
+    return read_secret(path)
 
 
 def _split(args: argparse.Namespace) -> int:
@@ -111,7 +102,7 @@ def _split(args: argparse.Namespace) -> int:
     targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if args.cards:
         targets += [out / f"card-{i}.pdf" for i in range(1, args.shares + 1)]
-    existing = [t for t in targets if t.exists()]
+    existing = existing_outputs(targets)  # a link or a special file among them is refused
     if existing and not args.force:
         raise UsageError(
             f"{existing[0]} already exists; choose an empty --out folder or add --force to overwrite"
@@ -186,7 +177,7 @@ def _combine(args: argparse.Namespace) -> int:
     from keyceremony.errors import ThresholdNotMet
     from keyceremony.shares.shareset import describe_set, recover_secret
 
-    if args.out != "-" and Path(args.out).exists() and not args.force:
+    if output_file(args.out, "--out") and not args.force:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
     if not args.sources and not args.type:
         raise UsageError("name the share files to combine, or add --type to type shares in")
@@ -227,8 +218,7 @@ def _combine(args: argparse.Namespace) -> int:
     secret = bytearray(recovery.secret)
     try:
         if args.out == "-":
-            sys.stdout.buffer.write(secret)
-            sys.stdout.buffer.flush()
+            write_stdout(secret)
         else:
             write_atomically(Path(args.out), bytes(secret))
     finally:
@@ -262,6 +252,7 @@ def _type_shares(given: SharesFrom, anchor: bytes | None = None) -> tuple[Shares
     if collector.reference is not None:
         print(f"From the files: {collector.status()}.", file=sys.stderr)
     completed = False  # the last share ended by itself: one empty line after it separates
+    refused_lines = 0  # in a row: endless junk from a pipe must end
     number = 0  # every share typed gets a number, accepted or not, so answers name it
     while True:
         number += 1
@@ -270,7 +261,7 @@ def _type_shares(given: SharesFrom, anchor: bytes | None = None) -> tuple[Shares
             # The prompt goes to stderr: with --out - stdout carries only the secret.
             print(f"share #{number}, line {len(lines) + 1:02d}: ", end="", file=sys.stderr, flush=True)
             try:
-                line = input()
+                line = read_typed_line()
             except EOFError:  # input ended: end the prompt's line, then as an empty line
                 print(file=sys.stderr)
                 line, completed = "", False
@@ -283,7 +274,12 @@ def _type_shares(given: SharesFrom, anchor: bytes | None = None) -> tuple[Shares
             problem = line_check_error(line, len(lines) + 1)
             if problem:
                 print(f"  {problem}; type the line again", file=sys.stderr)
+                refused_lines += 1
+                if refused_lines >= TYPED_REFUSALS_LIMIT and not sys.stdin.isatty():
+                    raise UsageError(f"standard input: {refused_lines} lines in a row are not share lines; "
+                                     "pipe in the lines typed from the cards")
                 continue
+            refused_lines = 0
             lines.append(line)
             if len(lines) == lines_needed(lines):
                 print(f"  share #{number} is complete ({len(lines)} lines)", file=sys.stderr)

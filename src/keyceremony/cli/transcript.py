@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from keyceremony.cli.common import Subcommands
+from keyceremony.cli.common import Subcommands, output_file
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -165,12 +165,14 @@ def _time(moment: datetime) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from keyceremony.atomic_file import write_atomically
     from keyceremony.cards.pdf import render_report_pdf
     from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.errors import UsageError
     from keyceremony.transcript import verify_transcript
     from keyceremony.transcript.report import build_report
 
+    output_file(args.out, "--out", stdout=False)  # a new or ordinary file, checked before the work
     try:
         content = Path(args.file).read_bytes()
     except OSError as err:
@@ -185,7 +187,7 @@ def _report(args: argparse.Namespace) -> int:
         name=args.file,
     )
     pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
-    Path(args.out).write_bytes(pdf)
+    write_atomically(Path(args.out), pdf, mode=0o644)  # whole or not at all; a report is not secret
     _print_anchor(args.file, result)
     print(f"{args.file}: verified ({len(result.entries)} entries, "
           f"ceremony key {format_fingerprint(result.fingerprint)})")
