@@ -21,7 +21,10 @@ from keyceremony.errors import StreamError, UnsafeOutput, UsageError
 
 PIN_ENV = "KEYCEREMONY_PIN"
 MODULE_ENV = "PKCS11_MODULE"
-SECRET_LIMIT = 1 << 30  # the largest secret read (1 GiB): a stream that never ends is cut off there
+# The largest secret read (256 MiB): its share files (about 3.1 times the secret) stay under the
+# 1 GiB that combine reads (recipes/sources.py MAX_SOURCE_BYTES), and a stream that never ends is
+# cut off there.
+SECRET_LIMIT = 256 << 20
 TYPED_LINE_LIMIT = 4096  # the longest line read when shares are typed in from a pipe or file
 TYPED_REFUSALS_LIMIT = 100  # refused lines in a row from a pipe or file before typing is given up
 

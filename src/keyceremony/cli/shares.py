@@ -74,7 +74,7 @@ def add_share_commands(sub: Subcommands) -> None:
 
 def _read_secret(path: str) -> bytearray:
     """Read into a bytearray the caller wipes: an ordinary file, or standard input, at most
-    1 GiB (cli/common.py ``read_secret``)."""
+    256 MiB (cli/common.py ``read_secret``)."""
     return read_secret(path)
 
 
