@@ -340,3 +340,18 @@ def test_two_splits_into_the_same_folder_at_once(tmp_path: Path) -> None:
             share = from_text((tmp_path / "out" / f"share-{x}.txt").read_text("ascii"))  # whole, or it fails
             assert share.x == x and len(share.y) == 32
         assert temporaries(tmp_path / "out") == []
+
+
+def test_shredding_card_files_never_follows_a_planted_link(tmp_path: Path) -> None:
+    from keyceremony.ceremony.adapters import PdfCardPrinter
+
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not a card: must survive the shredding")
+    (cards / "card-1.pdf").symlink_to(victim)
+    (cards / "card-2.pdf").write_bytes(b"%PDF- a card")
+    printer = PdfCardPrinter(cards)
+    printer.shred(list(printer.printed_files()))
+    assert victim.read_bytes() == b"not a card: must survive the shredding"
+    assert not list(cards.iterdir())

@@ -196,8 +196,11 @@ class PdfCardPrinter:
         system keeps these files in RAM; docs/ceremony-guide.md §2.)"""
         for path in paths:
             try:
+                if path.is_symlink():  # never overwrite what a planted link points at: remove the link
+                    path.unlink()
+                    continue
                 size = path.stat().st_size
-                fd = os.open(path, os.O_WRONLY)
+                fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
                 try:
                     os.write(fd, bytes(size))
                     os.fsync(fd)
