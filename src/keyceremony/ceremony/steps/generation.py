@@ -141,7 +141,7 @@ class SplitAndPrint(StepHandler):
                 "package_file": relative_path(printer.directory / "package.kcb", ctx.engine.out_dir),
             }
         finally:
-            del backup  # the shares: only on the cards from here on
+            del backup  # drop our reference to the shares (bytes: freed, not overwritten; docs/core.md §6)
         if earlier:
             data["earlier_card_files_removed"] = earlier
         ctx.append("shares-made", data)
