@@ -331,7 +331,10 @@ class Pkcs11Backend(KeyBackend):
             if flags & TokenFlag.USER_PIN_FINAL_TRY:
                 warning = "one more wrong PIN will lock the token"
             elif flags & TokenFlag.USER_PIN_COUNT_LOW:
-                warning = "the token reports that few attempts are left before it locks"
+                # CKF_USER_PIN_COUNT_LOW only says a wrong PIN was entered since the last good one
+                # (SoftHSM2 2.6.1 sets it after the first); it does not count what is left.
+                warning = ("the token reports an earlier wrong PIN, and after a few failures (the number is "
+                           "vendor-specific) it may lock")
             else:
                 warning = "after a few failures (the number is vendor-specific) it may lock"
             raise WrongPin(
