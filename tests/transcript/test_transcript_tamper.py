@@ -216,6 +216,35 @@ def test_a_forged_resume_with_another_key_is_reported_and_refused(k):
     assert (err.reason, err.line, err.sequence) == ("wrong-key", k, k)
 
 
+@pytest.mark.parametrize("key_changed", [False, "yes"])
+def test_a_resume_whose_key_changed_flag_contradicts_its_key_is_named(key_changed):
+    """The forged resume above, but claiming the key did not change (or not saying a bool)."""
+    k = 4
+    forged_resume = json.loads(LINES[0])
+    forged_resume.update(
+        event="resumed", seq=k, prev=line_hash(LINES[k - 2]).hex(), key=MALLORY.public_key.hex(),
+        time=json.loads(LINES[k - 2])["time"], data={"dropped_bytes": 0, "key_changed": key_changed},
+    )
+    body = LINES[: k - 1] + [sign_object(forged_resume, MALLORY)]
+    with pytest.raises(TranscriptTampered) as info:
+        verify_transcript(b"".join(body), require_sealed=False)
+    assert (info.value.reason, info.value.line) == ("structure", k)
+    assert "contradicts itself" in str(info.value)
+
+
+def test_a_same_key_resume_claiming_a_new_key_is_named():
+    k = 4
+    resume = json.loads(LINES[0])
+    resume.update(
+        event="resumed", seq=k, prev=line_hash(LINES[k - 2]).hex(), key=signer().public_key.hex(),
+        time=json.loads(LINES[k - 2])["time"], data={"dropped_bytes": 0, "key_changed": True},
+    )
+    with pytest.raises(TranscriptTampered, match="contradicts itself"):
+        verify_transcript(b"".join(LINES[: k - 1] + [sign_object(resume, signer())]), require_sealed=False)
+    resume["data"]["key_changed"] = False  # the truth: it verifies
+    verify_transcript(b"".join(LINES[: k - 1] + [sign_object(resume, signer())]), require_sealed=False)
+
+
 def test_an_entry_appended_after_the_seal_is_named():
     obj = json.loads(LINES[5])
     obj.update(seq=8, prev=line_hash(LINES[6]).hex())

@@ -356,6 +356,16 @@ class Chain:
                 f"{format_time(self.entries[-1].time)}; times never go back in a transcript",
                 n, seq,
             )
+        if entry.step == CEREMONY_STEP and entry.event == RESUMED and "key_changed" in entry.data:
+            changed = self.key is not None and entry.key is not None and entry.key != self.key
+            if entry.data["key_changed"] is not changed:  # docs/transcript.md §3.3: the flag states a fact
+                raise self.fail(
+                    "structure",
+                    f"the 'resumed' entry says key_changed={entry.data['key_changed']!r}, but the key it carries "
+                    f"{'differs from' if changed else 'is'} the one in force before it: the entry contradicts "
+                    "itself. Keep this file as evidence and report it",
+                    n, seq,
+                )  # fmt: skip
         if entry.key is not None:
             self.segments.append(KeySegment(n, entry.key, entry.time))
         if entry.step == CEREMONY_STEP and entry.event == SEALED:
