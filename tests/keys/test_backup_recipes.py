@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from keyceremony.errors import (
+    AmbiguousShareSets,
     CanaryMismatch,
     HSMError,
     KeyCheckMismatch,
@@ -23,6 +24,7 @@ from keyceremony.errors import (
 from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.keys.model import KeyAlgorithm
 from keyceremony.keys.soft import SoftBackend
+from keyceremony.recipes.anchors import Anchors
 from keyceremony.recipes.backup import (
     Backup,
     gather_recovery_inputs,
@@ -32,6 +34,7 @@ from keyceremony.recipes.backup import (
     reveal_key,
     write_backup,
 )
+from keyceremony.recipes.sources import read_shares
 
 RECOVERY = "recovery"
 
@@ -137,8 +140,11 @@ def test_too_few_or_foreign_cards(soft_backup, tmp_path, label):
     with SoftBackend() as soft:
         other = generate_and_back_up(soft, label + "-other", KeyAlgorithm.AES256, 3, 5)
     other_shares = write(other, tmp_path / "b")
-    with pytest.raises(ThresholdNotMet, match="(?s)Set aside:.*belongs to set"):
+    with pytest.raises(AmbiguousShareSets, match="belong to 2 different sets"):  # unanchored: which is ours?
         gather_recovery_inputs(shares[:2] + other_shares[:1])
+    ours = Anchors(set_fingerprint=read_shares(shares[0])[0][1].fingerprint())
+    with pytest.raises(ThresholdNotMet, match="(?s)Set aside:.*belongs to set"):
+        gather_recovery_inputs(shares[:2] + other_shares[:1], anchors=ours)
     # the other backup's cards with this backup's package
     with pytest.raises(PackageMismatch, match="the cards come from another backup"):
         gather_recovery_inputs(other_shares[:3], package_path=str(tmp_path / "a" / "package.kcb"))
