@@ -12,19 +12,14 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 
-from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, SoftKeys
-from keyceremony.ceremony.answers import AnswersPrompter, load_answers
-from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions, Ports
-from keyceremony.ceremony.ports import SwapArea
-from keyceremony.ceremony.state import CARDS_DIR
-from keyceremony.ceremony.template import load_template
+from keyceremony.ceremony.engine import CeremonyEngine
 from keyceremony.cli.main import main
 from keyceremony.codec.fingerprint import format_fingerprint
 from keyceremony.errors import CeremonyError, PreflightFailed
@@ -157,37 +152,19 @@ def test_report_with_fingerprints_says_anchored_on_page_one(resumed, tmp_path):
 # --- the ceremony engine: rehearsal decided at the opening -----------------------------------------
 
 
-class _Host:
-    """Host facts: an air-gapped laptop without swap, unless it has network interfaces up."""
-
-    def __init__(self, interfaces: Sequence[str] = ()) -> None:
-        self.interfaces = list(interfaces)
-
-    def system(self) -> Mapping[str, str]:
-        return {"os": "Linux", "kernel": "6.1.0-test", "machine": "x86_64", "distribution": "Test Live 1"}
-
-    def software_versions(self) -> Mapping[str, str]:
-        return {"keyceremony": "test", "python": "3.11"}
-
-    def network_interfaces_up(self) -> Sequence[str]:
-        return list(self.interfaces)
-
-    def swap_areas(self) -> Sequence[SwapArea]:
-        return []
+# The ceremony tests' fake host and engine factory (tests/ceremony/ceremony_helpers.py; test folders
+# are not packages, so it is loaded from its file).
+_spec = importlib.util.spec_from_file_location(
+    "_ceremony_helpers_for_hostile", Path(__file__).resolve().parents[1] / "ceremony" / "ceremony_helpers.py"
+)
+assert _spec is not None and _spec.loader is not None
+_helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_helpers)
+_Host = _helpers.FakeHost
 
 
-def _engine(template_name: str, answers_path: Path, out: Path, host: _Host | None = None) -> CeremonyEngine:
-    template = load_template(template_name)
-    answers = load_answers(answers_path, template)
-    ports = Ports(
-        prompter=AnswersPrompter(answers, template, say=lambda _text: None),
-        keys=SoftKeys(),
-        host=host or _Host(),
-        printer=PdfCardPrinter(out / CARDS_DIR),
-        scanner=FileCardScanner(),
-    )
-    options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256)
-    return CeremonyEngine(template, out, ports, options)
+def _engine(template_name: str, answers_path: Path, out: Path, host: object = None) -> CeremonyEngine:
+    return _helpers.make_engine(template_name, answers_path, out, host=host)  # type: ignore[no-any-return]
 
 
 def _answers(tmp_path: Path, name: str, *, rehearsal: str) -> Path:

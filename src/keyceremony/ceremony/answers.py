@@ -35,8 +35,8 @@ from keyceremony.ceremony.ports import (
     RollCallRequest,
     ScanBackRequest,
 )
-from keyceremony.ceremony.template import CHECKS, KeyLines, Template, toml_error
-from keyceremony.errors import AnswersError, InputTooLarge
+from keyceremony.ceremony.template import CHECKS, KeyLines, Template, read_bounded, toml_error
+from keyceremony.errors import AnswersError
 from keyceremony.recipes.anchors import Anchors
 from keyceremony.transcript import Actor, looks_secret
 
@@ -96,16 +96,8 @@ def load_answers(path: str | os.PathLike[str], template: Template) -> Answers:
     """Read and check an answers file for ``template``; AnswersError names the line."""
     path = Path(path)
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_ANSWERS_BYTES + 1)
-            size = max(os.fstat(f.fileno()).st_size, len(data))
-        if size > MAX_ANSWERS_BYTES:
-            raise InputTooLarge(
-                f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_ANSWERS_BYTES)} "
-                "an answers file may be (file size limit); an answers file is a few kilobytes of TOML: "
-                "check that --answers names it",
-                limit="file size", found=size, allowed=MAX_ANSWERS_BYTES, source=str(path),
-            )
+        data = read_bounded(path, MAX_ANSWERS_BYTES, "an answers file",
+                            "an answers file is a few kilobytes of TOML: check that --answers names it")  # fmt: skip
         text = data.decode("utf-8")
     except FileNotFoundError:
         raise AnswersError("no such file; give the answers file with --answers FILE", source=str(path)) from None

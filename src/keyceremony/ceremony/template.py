@@ -245,22 +245,29 @@ def resolve_template(name_or_path: str) -> Path:
 MAX_TEMPLATE_BYTES = 1 << 20
 
 
+def read_bounded(path: Path, limit: int, what: str, hint: str) -> bytes:
+    """A small text file's bytes (a template, an answers file), read no further than ``limit``:
+    InputTooLarge names the file, its size and the limit. OSError is left to the caller."""
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+        size = max(os.fstat(f.fileno()).st_size, len(data))
+    if size > limit:
+        raise InputTooLarge(
+            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(limit)} {what} may be "
+            f"(file size limit); {hint}",
+            limit="file size", found=size, allowed=limit, source=str(path),
+        )  # fmt: skip
+    return data
+
+
 def load_template(name_or_path: str) -> Template:
     """Load and validate a bundled template by name, or a template file by path."""
     path = resolve_template(name_or_path)
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_TEMPLATE_BYTES + 1)
-            size = max(os.fstat(f.fileno()).st_size, len(data))
+        data = read_bounded(path, MAX_TEMPLATE_BYTES, "a ceremony template",
+                            "a template is a few kilobytes of TOML: check that this is the template")  # fmt: skip
     except OSError as err:
         raise TemplateError(f"cannot read the template: {err.strerror}", source=str(path)) from None
-    if size > MAX_TEMPLATE_BYTES:
-        raise InputTooLarge(
-            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_TEMPLATE_BYTES)} "
-            "a ceremony template may be (file size limit); a template is a few kilobytes of TOML: check "
-            "that this is the template",
-            limit="file size", found=size, allowed=MAX_TEMPLATE_BYTES, source=str(path),
-        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
