@@ -30,16 +30,19 @@ def add_set_fingerprint_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def parse_fingerprint_option(value: str | None, flag: str = "--fingerprint") -> bytes | None:
-    """A fingerprint given on the command line (hex or the 16 words), or None; UsageError if malformed."""
+def parse_fingerprint_text(value: str, flag: str = "--fingerprint") -> bytes:
+    """A fingerprint given on the command line (hex or the 16 words); UsageError naming ``flag``."""
     from keyceremony.codec.fingerprint import parse_fingerprint
 
-    if value is None:
-        return None
     try:
         return parse_fingerprint(value)
     except ValueError as err:
         raise UsageError(f"{flag} {value!r}: {err}") from None
+
+
+def parse_fingerprint_option(value: str | None, flag: str = "--fingerprint") -> bytes | None:
+    """As :func:`parse_fingerprint_text`, and None when the option was not given."""
+    return None if value is None else parse_fingerprint_text(value, flag)
 
 
 def anchor_lines(anchored: bool, fingerprint: bytes, *, what: str = "set fingerprint") -> list[str]:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from keyceremony.cli.anchors import parse_fingerprint_text
 from keyceremony.cli.common import Subcommands, output_file
 
 if TYPE_CHECKING:
@@ -69,16 +70,6 @@ def add_transcript_commands(subparsers: Subcommands) -> None:
     p.set_defaults(run=_report)
 
 
-def _fingerprint_option(option: str, text: str) -> bytes:
-    from keyceremony.codec.fingerprint import parse_fingerprint
-    from keyceremony.errors import UsageError
-
-    try:
-        return parse_fingerprint(text)
-    except ValueError as err:
-        raise UsageError(f"{option} {text!r}: {err}") from None
-
-
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return 2
@@ -89,10 +80,10 @@ def _verify(args: argparse.Namespace) -> int:
     from keyceremony.errors import UsageError
     from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
 
-    expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
+    expected = parse_fingerprint_text(args.fingerprint, "--fingerprint") if args.fingerprint else None
     later = None
     if args.later_fingerprints:
-        later = [_fingerprint_option("--later-fingerprint", f) for f in args.later_fingerprints]
+        later = [parse_fingerprint_text(f, "--later-fingerprint") for f in args.later_fingerprints]
     requirements = None
     if args.requirements:
         try:
@@ -177,8 +168,8 @@ def _report(args: argparse.Namespace) -> int:
         content = Path(args.file).read_bytes()
     except OSError as err:
         raise UsageError(f"{args.file}: cannot read the transcript: {err.strerror}") from None
-    expected = _fingerprint_option("--fingerprint", args.fingerprint) if args.fingerprint else None
-    later = [_fingerprint_option("--later-fingerprint", f) for f in args.later_fingerprints or ()] or None
+    expected = parse_fingerprint_text(args.fingerprint, "--fingerprint") if args.fingerprint else None
+    later = [parse_fingerprint_text(f, "--later-fingerprint") for f in args.later_fingerprints or ()] or None
     result = verify_transcript(
         content,
         expected_fingerprint=expected,
