@@ -48,7 +48,7 @@ def test_verify_cards_with_a_refusal(snap_compare, tmp_path, monkeypatch):
             screen.query_one("#path", Input).value = name
             screen.query_one("#path", Input).focus()
             await pilot.press("enter")
-            await wait_until(pilot, lambda n=wanted: len(screen.answers) >= n)  # type: ignore[misc]
+            await wait_until(pilot, lambda n=wanted: len(screen.answers) >= n)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=read_three)
