@@ -100,3 +100,20 @@ async def test_pause_while_the_cards_print_then_resume_to_the_seal(tmp_path, mon
     resumed_entry = next(e for e in verified.entries if e.event == "resumed")
     assert "stopped on request" in resumed_entry.data["previous_error"]
     assert sorted(p.name for p in (out / CARDS_DIR).glob("card-*.pdf")) == [f"card-{x}.pdf" for x in range(1, 6)]
+
+
+@pytest.mark.asyncio
+async def test_an_answers_file_that_cannot_be_read_is_said_plainly(tmp_path):
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, CeremonyScreen)
+        screen.query_one("#out", Input).value = str(tmp_path / "ceremony")
+        screen.query_one("#template", Input).value = "key-generation"
+        screen.query_one("#answers", Input).value = str(tmp_path / "missing.toml")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.outcome is not None)
+        assert screen.outcome == "failed" and "no such file" in screen.message and "Resume" in screen.message
+        assert "Traceback" not in screen.message
+        assert not (tmp_path / "ceremony").exists()  # nothing was started
