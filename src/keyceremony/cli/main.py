@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
+        if _on_a_terminal():  # `keyceremony` alone at a terminal opens the terminal UI
+            return _tui(args)
         parser.print_help()
         return 2
     guard_standard_streams()  # a closed stdin/stdout fails with a message, not a traceback
@@ -56,6 +58,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _on_a_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a closed or missing stream
+        return False
+
+
+def _tui(args: argparse.Namespace) -> int:
+    """``keyceremony tui``: the terminal UI (docs/tui.md); Textual is imported only now.
+
+    The command line and the terminal UI are independent front ends on one layer
+    (docs/architecture.md §2): this module does not import the UI's code, it starts it by name.
+    """
+    import importlib
+
+    app = importlib.import_module("keyceremony.tui.app")
+    return int(app.run_app())
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="keyceremony",
@@ -67,4 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     add_key_commands(sub)
     add_transcript_commands(sub)
     add_ceremony_commands(sub)
+    tui = sub.add_parser("tui", help="open the terminal UI (also what `keyceremony` alone does at a terminal)",
+                         description="The terminal UI: run or resume a ceremony, verify share cards or a "
+                                     "transcript, keyboard only. See docs/tui.md.")
+    tui.set_defaults(run=_tui)
     return parser

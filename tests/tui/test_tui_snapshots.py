@@ -1,0 +1,64 @@
+"""Snapshots of the terminal UI at 80x24 (pytest-textual-snapshot): the home screen, and the
+verify-cards screen after two cards of one set and one of another. Fixed inputs only: the share
+sets are made from fixed randomness and a fixed time, and the cards are named relative to the
+test's folder. No share value may appear on screen."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+from tui_helpers import SIZE, FakeHost, share_set, wait_until, write_shares
+
+from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.shares.text import to_text
+from keyceremony.tui.app import KeyceremonyApp
+from keyceremony.tui.screens.verify_shares import VerifySharesScreen
+
+DATA_LINE = re.compile(r"^\d\d  ([A-Z2-7 ]+?)  [A-Z2-7]+$")
+
+
+def share_lines(texts: list[str]) -> list[str]:
+    """The base32 groups of every data line of the shares' text form."""
+    lines = [m.group(1).strip() for text in texts for line in text.splitlines() if (m := DATA_LINE.match(line))]
+    assert len(lines) > 10
+    return lines
+
+
+def test_home_screen(snap_compare):
+    assert snap_compare(KeyceremonyApp(host=FakeHost()), terminal_size=SIZE)
+
+
+def test_verify_cards_with_a_refusal(snap_compare, tmp_path, monkeypatch):
+    ours, theirs = share_set(1), share_set(2)
+    write_shares(tmp_path, ours, "card")
+    write_shares(tmp_path, theirs, "other")
+    monkeypatch.chdir(tmp_path)
+    app = KeyceremonyApp(host=FakeHost())
+
+    async def read_three(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, VerifySharesScreen)
+        screen.query_one("#fingerprint", Input).value = format_fingerprint(ours[0].fingerprint())
+        for name in ("card-1.txt", "other-2.txt", "card-3.txt"):
+            wanted = len(screen.answers) + 1
+            screen.query_one("#path", Input).value = name
+            screen.query_one("#path", Input).focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda n=wanted: len(screen.answers) >= n)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=read_three)
+    svg = next(Path(__file__).parent.glob("__snapshots__/**/test_verify_cards_with_a_refusal.svg"))
+    shown = svg.read_text(encoding="utf-8").replace("&#160;", " ")
+    for line in share_lines([to_text(p) for p in ours + theirs]):
+        assert line not in shown and line.replace(" ", "") not in shown
+
+
+@pytest.mark.parametrize("name", ["test_home_screen", "test_verify_cards_with_a_refusal"])
+def test_snapshots_hold_no_share_text(name):
+    svg = next(Path(__file__).parent.glob(f"__snapshots__/**/{name}.svg"))
+    assert "keyceremony share v1" not in svg.read_text(encoding="utf-8").replace("&#160;", " ")

@@ -1,0 +1,60 @@
+"""Helpers of the terminal UI tests: a fake host, deterministic share sets, waiting on a screen."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from keyceremony.ceremony.ports import SwapArea
+from keyceremony.shares.payload import SharePayload
+from keyceremony.shares.shareset import create_share_set
+from keyceremony.shares.text import to_text
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "ceremony"
+SIZE = (80, 24)
+
+
+class FakeHost:
+    """HostFacts of an air-gapped laptop without swap."""
+
+    def system(self) -> Mapping[str, str]:
+        return {"os": "Linux", "kernel": "6.1.0-test", "machine": "x86_64", "distribution": "Test Live 1"}
+
+    def software_versions(self) -> Mapping[str, str]:
+        return {"keyceremony": "test", "python": "3.11"}
+
+    def network_interfaces_up(self) -> Sequence[str]:
+        return []
+
+    def swap_areas(self) -> Sequence[SwapArea]:
+        return []
+
+
+def share_set(seed: int, threshold: int = 2, count: int = 3, label: str = "tui-test") -> list[SharePayload]:
+    """A share set that is the same on every run (fixed randomness and creation time)."""
+    rng = random.Random(seed)
+    secret = bytes(rng.randrange(256) for _ in range(32))
+    return create_share_set(secret, threshold, count, label=label, created=1_700_000_000, randbytes=rng.randbytes)
+
+
+def write_shares(folder: Path, payloads: Sequence[SharePayload], stem: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for payload in payloads:
+        path = folder / f"{stem}-{payload.x}.txt"
+        path.write_text(to_text(payload), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+async def wait_until(pilot: object, condition: Callable[[], bool], timeout: float = 120) -> None:
+    """Let the app run until ``condition()`` holds (worker threads post to it meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the screen did not get there in time"
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        await asyncio.sleep(0)
