@@ -68,13 +68,12 @@ def _on_a_terminal() -> bool:
 def _tui(args: argparse.Namespace) -> int:
     """``keyceremony tui``: the terminal UI (docs/tui.md); Textual is imported only now.
 
-    The command line and the terminal UI are independent front ends on one layer
-    (docs/architecture.md §2): this module does not import the UI's code, it starts it by name.
+    The command line is the entry point of both front ends, so it sits above the UI in the
+    layers (docs/architecture.md §2); the UI never imports the command line.
     """
-    import importlib
+    from keyceremony.tui.app import run_app
 
-    app = importlib.import_module("keyceremony.tui.app")
-    return int(app.run_app())
+    return int(run_app())
 
 
 def _parser() -> argparse.ArgumentParser:
