@@ -109,6 +109,15 @@ class InputTooLarge(LocatedError):
         self.allowed = allowed
         super().__init__(message, source=source, line=line)
 
+    @classmethod
+    def file_size(cls, found: int, allowed: int, what: str, hint: str, *, source: str | None) -> InputTooLarge:
+        """The file-size refusal every reader gives: "the file is 2 GiB, more than the 1 GiB <what>
+        may be (file size limit); <hint>"."""
+        return cls(
+            f"the file is {cls.size(found)}, more than the {cls.size(allowed)} {what} may be (file size limit); {hint}",
+            limit="file size", found=found, allowed=allowed, source=source,
+        )  # fmt: skip
+
     @staticmethod
     def size(n: int) -> str:
         """A number of bytes as a person reads it: "1 GiB", "1,610,612,736 bytes (1.50 GiB)"."""

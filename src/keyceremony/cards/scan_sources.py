@@ -71,12 +71,10 @@ def read_qr_texts(path: str | os.PathLike[str], *, min_codes: int = 1) -> list[s
     if not head:
         raise ScanError(f"{name} is empty; scan or export the card again")
     if size > MAX_SCAN_BYTES:
-        raise InputTooLarge(
-            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_SCAN_BYTES)} "
-            "a card's PDF or image may be (file size limit); give the card's own PDF, or a scan or "
-            "photo of it saved as PNG or JPEG at 300 dpi or less",
-            limit="file size", found=size, allowed=MAX_SCAN_BYTES, source=name,
-        )
+        raise InputTooLarge.file_size(
+            size, MAX_SCAN_BYTES, "a card's PDF or image",
+            "give the card's own PDF, or a scan or photo of it saved as PNG or JPEG at 300 dpi or less", source=name,
+        )  # fmt: skip
 
     if b"%PDF-" in head:  # the PDF spec allows junk before the header (ISO 32000-1 §7.5.2)
         pages = render_pdf(p, dpi=PDF_DPI)

@@ -252,11 +252,7 @@ def read_bounded(path: Path, limit: int, what: str, hint: str) -> bytes:
         data = f.read(limit + 1)
         size = max(os.fstat(f.fileno()).st_size, len(data))
     if size > limit:
-        raise InputTooLarge(
-            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(limit)} {what} may be "
-            f"(file size limit); {hint}",
-            limit="file size", found=size, allowed=limit, source=str(path),
-        )  # fmt: skip
+        raise InputTooLarge.file_size(size, limit, what, hint, source=str(path))
     return data
 
 

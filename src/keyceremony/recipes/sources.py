@@ -173,11 +173,7 @@ def _read_file(p: Path, name: str) -> bytes:
 
 def _check_size(size: int, name: str) -> None:
     if size > MAX_SOURCE_BYTES:
-        raise InputTooLarge(
-            f"the file is {InputTooLarge.size(size)}, more than the {InputTooLarge.size(MAX_SOURCE_BYTES)} "
-            f"a share or package file may be (file size limit); {_ADVICE}",
-            limit="file size", found=size, allowed=MAX_SOURCE_BYTES, source=name,
-        )
+        raise InputTooLarge.file_size(size, MAX_SOURCE_BYTES, "a share or package file", _ADVICE, source=name)
 
 
 def _read_text_file(p: Path, name: str) -> bytes:
