@@ -58,3 +58,46 @@ async def wait_until(pilot: object, condition: Callable[[], bool], timeout: floa
         assert time.monotonic() < deadline, "the screen did not get there in time"
         await pilot.pause(0.05)  # type: ignore[attr-defined]
         await asyncio.sleep(0)
+
+
+class Keys:
+    """Counts the keystrokes a person makes, besides typing names, numbers and paths (the
+    issue's measure); ``typed`` fills a field as typing would, uncounted."""
+
+    def __init__(self, pilot: object) -> None:
+        self.pilot = pilot
+        self.count = 0
+        self.pressed: list[str] = []
+
+    async def press(self, *keys: str) -> None:
+        self.count += len(keys)
+        self.pressed.extend(keys)
+        await self.pilot.press(*keys)  # type: ignore[attr-defined]
+
+    async def typed(self, field: object, text: str) -> None:
+        field.value = text  # type: ignore[attr-defined]
+        await self.pilot.pause()  # type: ignore[attr-defined]
+
+
+async def next_question(pilot: object, screen: object, timeout: float = 300) -> object | None:
+    """The question panel the ceremony screen shows next, once it has the focus; None when the
+    ceremony ended instead."""
+    from keyceremony.tui.screens.questions import Question
+
+    def ready() -> bool:
+        if screen.outcome is not None:  # type: ignore[attr-defined]
+            return True
+        panels = list(screen.query(Question))  # type: ignore[attr-defined]
+        focused = screen.focused  # type: ignore[attr-defined]
+        return bool(panels) and focused is not None and panels[0] in focused.ancestors_with_self
+
+    await wait_until(pilot, ready, timeout=timeout)
+    panels = list(screen.query(Question))  # type: ignore[attr-defined]
+    return panels[0] if panels and screen.outcome is None else None  # type: ignore[attr-defined]
+
+
+async def answer_with_defaults(keys: Keys, panel: object) -> None:
+    """Answer a question as a person who agrees with what is shown: Enter, or y to confirm."""
+    from keyceremony.tui.screens.questions import ConfirmPanel
+
+    await keys.press("y" if isinstance(panel, ConfirmPanel) else "enter")

@@ -94,6 +94,10 @@ class Pkcs11Keys:
         self._pin: str | None = pin
         self._wrap_mechanism = wrap_mechanism
 
+    def with_pin(self, pin: str) -> Pkcs11Keys:
+        """The same token again with a PIN typed anew (this one forgot its PIN when it opened)."""
+        return Pkcs11Keys(self.module, self.token, pin, wrap_mechanism=self._wrap_mechanism)
+
     def open(self) -> Any:
         from keyceremony.keys.pkcs11_backend import Pkcs11Backend
 

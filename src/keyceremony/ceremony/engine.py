@@ -365,6 +365,7 @@ class CeremonyEngine:
                 f"The ceremony key was lost when the program stopped (it lived only in memory). "
                 f"A NEW ceremony key signs from here on: {format_fingerprint(fp)}. Read it aloud "
                 f"as words: {fingerprint_words(fp)}. Write it in the paper log next to the first one.",
+                what="new ceremony key",
                 hex=format_fingerprint(fp),
                 words=fingerprint_words(fp),
                 new=True,

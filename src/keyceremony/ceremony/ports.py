@@ -23,8 +23,9 @@ Prompter methods may raise :class:`~keyceremony.errors.KeyCeremonyError` (for ex
 ``AnswersError`` when the answers file lacks an answer): the engine stops, the transcript stays
 open, and the ceremony resumes at the same step when it is started again.
 
-Nothing a prompter is given or returns is secret: PINs go to the key back end factory, never
-through the prompter, and card contents stay inside the engine.
+Nothing a prompter is given or returns is secret, with one exception: a share typed in from its
+card (``PresentedCard.text``), which the engine reads in memory like a card file. PINs go to the
+key back end factory, never through the prompter, and card contents stay inside the engine.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class StepKind(StrEnum):
 
 class AnnouncementKind(StrEnum):
     STEP = "step"  # a step begins
-    FINGERPRINT = "fingerprint"  # read a fingerprint aloud: data has ``hex`` and ``words``
+    FINGERPRINT = "fingerprint"  # read a fingerprint aloud: data has ``what``, ``hex`` and ``words``
     CARD = "card"  # one card's answer: data has ``accepted``, ``outcome``, ``have``, ``needed``
     INFO = "info"
     WARNING = "warning"
@@ -237,9 +238,14 @@ class PresentCardsRequest:
 
 @dataclass(frozen=True)
 class PresentedCard:
+    """A card presented at a recovery read: a file to read, or (``text`` given) the share's
+    text form typed in from the card, held in memory only and never written anywhere;
+    ``path`` then only names it ("typed share #2")."""
+
     path: Path  # a card PDF, a scan or photo, or a share text file
     custodian: str | None = None
     bag: str | None = None
+    text: str | None = field(default=None, repr=False)
 
 
 @runtime_checkable

@@ -262,8 +262,10 @@ def gather_recovery_inputs(
     package_path: str | None = None,
     on_step: Step = _quiet,
     anchors: Anchors | None = None,
+    typed: Sequence[tuple[str, SharePayload]] = (),
 ) -> RecoveryInputs:
-    """Read the cards / share files / images in ``sources`` (and ``package_path``), rebuild the
+    """Read the cards / share files / images in ``sources`` (and ``package_path``), with the
+    shares ``typed`` in from their cards (already read, in memory), rebuild the
     wrapping key from the genuine shares, and pick the backup package that belongs to them.
 
     Checks, in order: each share's signature (forged or altered ones are set aside); the shares
@@ -280,7 +282,7 @@ def gather_recovery_inputs(
     from keyceremony.recipes.sources import read_payloads
     from keyceremony.shares.shareset import format_set_id, recover_secret
 
-    shares: list[tuple[str, SharePayload]] = []
+    shares: list[tuple[str, SharePayload]] = list(typed)
     packages: list[tuple[str, BackupPackage]] = []
     problems: list[str] = []
     for source in sources:

@@ -74,6 +74,9 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
 
 # --- shares and backup packages together ------------------------------------------------------
 
+#: Longest share text typed in by hand: a 32-byte key's share is 3 lines of about 45 bytes.
+MAX_TYPED_BYTES = 1 << 16
+
 
 @dataclass
 class SourceContents:
@@ -82,6 +85,15 @@ class SourceContents:
     shares: list[tuple[str, SharePayload]] = field(default_factory=list)
     packages: list[tuple[str, BackupPackage]] = field(default_factory=list)
     problems: list[KeyCeremonyError] = field(default_factory=list)
+
+
+def typed_contents(text: str, name: str) -> SourceContents:
+    """The share in a text form typed in from a card (kept in memory, never written); ``name``
+    says who typed it ("typed share #2"). A wrong line raises ShareFormatError naming it."""
+    if len(text) > MAX_TYPED_BYTES:
+        raise InputTooLarge(f"{len(text)} characters typed; a typed share is a few lines of its card",
+                            limit="typed characters", found=len(text), allowed=MAX_TYPED_BYTES, source=name)
+    return SourceContents(shares=[(name, from_text(text, source=name))])
 
 
 def read_payloads(path: str) -> SourceContents:

@@ -37,6 +37,7 @@ from keyceremony.ceremony.ports import (
     Prompter,
     StepInfo,
 )
+from keyceremony.ceremony.quorum import quorum_lines
 from keyceremony.ceremony.template import CUSTODIAN, Step, Template
 from keyceremony.errors import CeremonyError, QuorumNotMet
 from keyceremony.transcript import Actor, Entry
@@ -191,13 +192,13 @@ def check_attendance(step: Step, participants: Sequence[Actor], present: Sequenc
                 f"step '{step.id}': {actor} is not in the roll call; only people recorded at the "
                 "roll call can take part"
             )
-    for role, count in step.quorum:
-        names = sorted({a.name for a in present if a.role == role})
-        if len(names) < count:
+    for line in quorum_lines(step.quorum, present):
+        if not line.met:
+            names = line.names
             had = f"{len(names)} ({', '.join(names)})" if names else "none"
             raise QuorumNotMet(
-                f"step '{step.id}' ({step.title}) needs {count} {role}(s) present; {had} present. "
-                f"Bring {count - len(names)} more, then run the ceremony again: it resumes at this step"
+                f"step '{step.id}' ({step.title}) needs {line.least} {line.role}(s) present; {had} present. "
+                f"Bring {line.least - len(names)} more, then run the ceremony again: it resumes at this step"
             )
     return present
 

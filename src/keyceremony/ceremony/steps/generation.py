@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +106,7 @@ class SplitAndPrint(StepHandler):
             raise CeremonyError(f"step '{ctx.step.id}': the key to back up is not available")
         custodians = ctx.custodians()
         holders = list(ctx.prompter.card_holders(CardHoldersRequest(ctx.info, p.shares, tuple(custodians))))
-        if len(holders) != p.shares or len(set(holders)) != p.shares or not set(holders) <= set(custodians):
-            raise CeremonyError(
-                f"step '{ctx.step.id}': name {p.shares} different custodians from the roll call, one "
-                f"per card (custodians present: {', '.join(custodians) or 'none'})"
-            )
+        check_card_holders(ctx.step.id, holders, p.shares, custodians)
         printer = ctx.ports.printer
         earlier = [path.name for path in printer.printed_files()]
         printer.shred(list(printer.printed_files()))  # cards of an attempt cut short: not recorded
@@ -156,6 +152,7 @@ class SplitAndPrint(StepHandler):
             f"({data['set_fingerprint_words']}) and write it in the paper log. Print the cards "
             f"in {relative_path(printer.directory, ctx.engine.out_dir)}/ now.",
             "fingerprint",
+            what="share set",
             hex=data["set_fingerprint"],
             words=data["set_fingerprint_words"],
         )
@@ -264,6 +261,15 @@ class ScanBack(StepHandler):
             return image, source
         raise CeremonyError(
             f"step '{ctx.step.id}': card {x} did not read back in {MAX_READS} attempts; the last: {problem}"
+        )
+
+
+def check_card_holders(step_id: str, holders: Sequence[str], shares: int, custodians: Sequence[str]) -> None:
+    """One different custodian present per card, or CeremonyError (a screen checks the same)."""
+    if len(holders) != shares or len(set(holders)) != shares or not set(holders) <= set(custodians):
+        raise CeremonyError(
+            f"step '{step_id}': name {shares} different custodians from the roll call, one "
+            f"per card (custodians present: {', '.join(custodians) or 'none'})"
         )
 
 

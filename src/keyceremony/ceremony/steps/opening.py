@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from keyceremony.ceremony.ports import RollCallRequest
+from keyceremony.ceremony.quorum import roster_lines
 from keyceremony.ceremony.steps.context import (
     StepContext,
     StepHandler,
@@ -30,18 +31,18 @@ class RollCall(StepHandler):
                 raise ValueError("roll_call must return Actor values")
             if actor.role not in declared:
                 raise CeremonyError(f"{actor}: the template has no role '{actor.role}' (roles: {', '.join(declared)})")
-        for role in ctx.template.roles:
-            names = sorted({a.name for a in people if a.role == role.name})
-            counts[role.name] = len(names)
-            if len(names) < role.min:
+        for line in roster_lines(roles, people):
+            names = line.names
+            counts[line.role] = len(names)
+            if len(names) < line.least:
                 raise QuorumNotMet(
-                    f"the roll call has {len(names)} {role.name}(s); this ceremony needs at least "
-                    f"{role.min}. Bring them, then run the ceremony again"
+                    f"the roll call has {len(names)} {line.role}(s); this ceremony needs at least "
+                    f"{line.least}. Bring them, then run the ceremony again"
                 )
-            if role.max is not None and len(names) > role.max:
+            if not line.met:
                 raise CeremonyError(
-                    f"the roll call has {len(names)} {role.name}(s) ({', '.join(names)}); this "
-                    f"ceremony allows at most {role.max}"
+                    f"the roll call has {len(names)} {line.role}(s) ({', '.join(names)}); this "
+                    f"ceremony allows at most {line.most}"
                 )
         if ctx.template.kind == "key-generation":  # custodians' names go on the cards
             for actor in people:
@@ -55,6 +56,7 @@ class RollCall(StepHandler):
             f"Ceremony key fingerprint: {format_fingerprint(fp)}. Read it aloud as words: "
             f"{fingerprint_words(fp)}. Write it in the paper log; witnesses check it.",
             "fingerprint",
+            what="ceremony key",
             hex=format_fingerprint(fp),
             words=fingerprint_words(fp),
         )

@@ -17,6 +17,7 @@ from keyceremony.ceremony.steps.context import (
     store_name,
 )
 from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError, KeyCheckMismatch, ShareFormatError
+from keyceremony.recipes.sources import typed_contents
 from keyceremony.transcript import Entry
 
 MAX_ROUNDS = 10  # times the custodians are asked for more cards before the step stops
@@ -37,15 +38,34 @@ def _used_shares(inputs: Any) -> dict[str, int]:
 # --- recovery and drills ----------------------------------------------------------------------------
 
 
-def _gather(ctx: StepContext, sources: Sequence[str]) -> Any:
+def _gather(ctx: StepContext, sources: Sequence[str], typed: Sequence[tuple[str, Any]] = ()) -> Any:
     from keyceremony.recipes.backup import gather_recovery_inputs
 
-    return gather_recovery_inputs(list(sources), anchors=ctx.engine.anchors)
+    return gather_recovery_inputs(list(sources), anchors=ctx.engine.anchors, typed=typed)
+
+
+def _typed_lost(ctx: StepContext) -> str | None:
+    """Why the cards must be presented again: shares typed in were held only in memory."""
+    if ctx.material.get("inputs") is not None:
+        return None
+    typed = ctx.fact("cards-accepted", "present-cards").get("cards_typed")
+    if not typed:
+        return None
+    return (
+        f"share(s) {', '.join(map(str, typed))} were typed in from their cards and held only in the memory "
+        "of the program, which stopped; they were never written anywhere, so the cards are presented again"
+    )
 
 
 def _inputs_again(ctx: StepContext, why: str) -> Any:
     """Rebuild the wrapping key from the cards recorded at the present-cards step."""
     facts = ctx.fact("cards-accepted", "present-cards")
+    lost = _typed_lost(ctx)
+    if lost:
+        raise CeremonyError(
+            f"step '{ctx.step.id}': {lost}. This step cannot rebuild them: start a new ceremony in a new "
+            "folder and present the cards again"
+        )
     inputs = _gather(ctx, facts["sources"])
     ctx.material["inputs"] = inputs
     ctx.append("cards-read-again", {"reason": why, "cards_used": sorted(_used_shares(inputs).values())})
@@ -64,8 +84,11 @@ class PresentCards(StepHandler):
         old = ctx.material.pop("inputs", None)
         if old is not None:
             old.close()
-        sources = [str(Path(c.path).resolve()) for c in cards]
-        inputs = _gather(ctx, sources)
+        # a typed share is named by its label ("typed share #2") and read again from memory
+        sources = [str(Path(c.path).resolve()) if c.text is None else str(c.path) for c in cards]
+        typed = [share for c in cards if c.text is not None for share in typed_contents(c.text, str(c.path)).shares]
+        files = [source for card, source in zip(cards, sources, strict=True) if card.text is None]
+        inputs = _gather(ctx, files, typed)
         ctx.material["inputs"] = inputs
         used = _used_shares(inputs)
         for card, source in zip(cards, sources, strict=True):
@@ -90,7 +113,8 @@ class PresentCards(StepHandler):
                 "kcv": package.key_check_value,
                 "threshold": ref.threshold,
                 "cards_used": sorted(used.values()),
-                "sources": [s for s in sources if s in used],
+                "sources": [s for s in files if s in used],
+                **({"cards_typed": sorted(used[name] for name, _ in typed if name in used)} if typed else {}),
                 "anchored_by": list(inputs.anchors.names()),  # empty: UNANCHORED (docs/threat-model.md)
             },
         )
@@ -129,7 +153,8 @@ class PresentCards(StepHandler):
                 before = len(collector.answers)
                 name = Path(card.path).name
                 try:
-                    contents = ctx.ports.scanner.read(Path(card.path))
+                    contents = (ctx.ports.scanner.read(Path(card.path)) if card.text is None
+                                else typed_contents(card.text, name))  # fmt: skip
                 except CeremonyCancelled:
                     raise
                 except KeyCeremonyError as err:
@@ -141,8 +166,11 @@ class PresentCards(StepHandler):
                         collector.add(source, share, holder=card.custodian)
                 answers = collector.answers[before:]
                 for answer in answers:
+                    facts = {k: v for k, v in (("share_number", answer.share_number),
+                                               ("set_fingerprint", answer.set_fingerprint),
+                                               ("holder", answer.holder)) if v is not None}  # fmt: skip
                     ctx.say(answer.message, "card", accepted=answer.accepted, outcome=answer.outcome.value,
-                            have=answer.have, needed=answer.needed or 0)  # fmt: skip
+                            have=answer.have, needed=answer.needed or 0, source=answer.source, **facts)  # fmt: skip
                     if not answer.accepted:
                         refused.append(answer.reason)
                 if any(a.accepted for a in answers):
@@ -166,6 +194,10 @@ class PresentCards(StepHandler):
 
 class Recover(StepHandler):
     kind = "recover"
+
+    def rewind_reason(self, ctx: StepContext) -> str | None:
+        previous = ctx.template.steps[ctx.template.index(ctx.step.id) - 1]
+        return _typed_lost(ctx) if previous.kind == "present-cards" else None
 
     def target(self, ctx: StepContext, package: Any) -> tuple[str, bool, bool]:
         from keyceremony.recipes.backup import DRILL_LABEL_PREFIX

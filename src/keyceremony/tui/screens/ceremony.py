@@ -1,18 +1,27 @@
-"""Run (or resume) a ceremony from a template and an answers file (docs/tui.md §2).
+"""Run (or resume) a ceremony: from the set-up forms, or from a template and an answers file
+(docs/tui.md §2-3).
 
 The engine runs in ONE ``@work(thread=True)`` worker, which calls ``engine.run()`` (start and
-every step) and so owns every key-store call (docs/architecture.md §5). Its prompter is the
-answers file's :class:`~keyceremony.ceremony.answers.AnswersPrompter` wrapped in a
-:class:`~keyceremony.tui.driver.ScreenPrompter`; announcements, requests, ``on_entry`` and
-``on_progress`` reach the screen through ``app.call_from_thread``. ``p`` asks the engine to stop
-at the next unit boundary (``engine.cancel()``); running the same template, answers and folder
-again resumes it. Errors show their message and what to do, never a traceback.
+every step) and so owns every key-store call, PKCS#11 included (docs/architecture.md §5).
 
-This slice runs the soft key store only; PKCS#11 (with its PIN asked masked) comes later.
+- From the set-up forms (a :class:`~keyceremony.tui.launch.CeremonyLaunch` with
+  ``interactive``): the prompter is an :class:`~keyceremony.tui.driver.InteractivePrompter`;
+  each request becomes a question panel (``screens/questions.py``) with the set-up's answer as
+  its default, and the worker waits for the people in the room.
+- From an answers file (the form on this screen): the answers file's
+  :class:`~keyceremony.ceremony.answers.AnswersPrompter` answers, wrapped in a
+  :class:`~keyceremony.tui.driver.ScreenPrompter` that shows each answer.
+
+Announcements, ``on_entry`` and ``on_progress`` reach the screen through
+``app.call_from_thread``. ``p`` pauses: the engine stops at the next unit boundary
+(``engine.cancel()``), a waiting question ends; Resume on the home screen continues. A step that
+cannot go on opens a dialog with the message and what to do: try again now, or close and
+resume later. Never a traceback.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,18 +32,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Static
 
+from keyceremony.tui.launch import CeremonyLaunch
+from keyceremony.tui.screens.questions import Answered, Question
+
 if TYPE_CHECKING:
     from keyceremony.ceremony.answers import Answers
     from keyceremony.ceremony.engine import CeremonyEngine, CeremonyResult
     from keyceremony.ceremony.ports import Announcement, Progress
     from keyceremony.ceremony.template import Template
     from keyceremony.transcript import Entry
+    from keyceremony.tui.driver import Reply
 
 CEREMONY_CSS = """
 CeremonyScreen #form { height: auto; }
 CeremonyScreen #run { height: 1fr; }
 CeremonyScreen #main { width: 1fr; }
-CeremonyScreen #entries { width: 30; border-left: solid white; padding: 0 1; }
+CeremonyScreen #entries { width: 28; border-left: solid white; padding: 0 1; }
+CeremonyScreen #question { height: auto; max-height: 100%; }
 CeremonyScreen #log { height: 1fr; background: black; }
 CeremonyScreen ProgressBar { padding: 0 1; }
 """
@@ -58,9 +72,10 @@ class CeremonyScreen(Screen[None]):
         Binding("e", "toggle_entries", "Entries"),
     ]
 
-    def __init__(self, *, resume: bool = False) -> None:
+    def __init__(self, *, resume: bool = False, launch: CeremonyLaunch | None = None) -> None:
         super().__init__()
         self.resume = resume
+        self.launch = launch
         self.engine: CeremonyEngine | None = None
         self.running = False
         self.outcome: str | None = None  # "sealed", "paused" or "failed" once the worker ends
@@ -68,7 +83,13 @@ class CeremonyScreen(Screen[None]):
         self.message = ""
         self.said: list[str] = []  # every line shown in the log, for people and tests
         self.entries: list[Entry] = []
+        self.asked: list[str] = []  # the prompter methods asked on screen, in order
+        self.read_aloud: list[tuple[str, str]] = []  # (what, hex) of each fingerprint shown to read aloud
         self._pause_asked = False
+        self._stop = threading.Event()  # a pause, or the screen going away: a waiting question ends
+        self._reply: Reply | None = None
+        self._last_card: str | None = None
+        self._typed = 0
 
     # -- layout
 
@@ -82,6 +103,9 @@ class CeremonyScreen(Screen[None]):
             yield Input(placeholder="template", id="template")
             yield Label("Answers file (TOML); Enter or Ctrl+S starts", classes="field")
             yield Input(placeholder="answers file", id="answers")
+            yield Label("Token user PIN: the answers use a PKCS#11 token (masked, never stored)", classes="field",
+                        id="pin-label")  # fmt: skip
+            yield Input(placeholder="user PIN", id="pin", password=True)
         yield Static("", id="rehearsal", classes="banner", markup=False)
         yield Static("", id="step", classes="status", markup=False)
         yield Static("", id="fingerprint", classes="box", markup=False)
@@ -89,17 +113,25 @@ class CeremonyScreen(Screen[None]):
             with Vertical(id="main"):
                 yield ProgressBar(total=None, show_eta=False, id="progress")
                 yield Static("", id="progress-text", classes="note", markup=False)
+                yield Vertical(id="question")
                 yield RichLog(id="log", wrap=True, markup=False, highlight=False)
                 yield Static("", id="status", classes="status", markup=False)
             yield VerticalScroll(id="entries")
         yield Footer()
 
     def on_mount(self) -> None:
-        for widget in ("#rehearsal", "#fingerprint", "#run"):
+        for widget in ("#rehearsal", "#fingerprint", "#run", "#pin", "#pin-label"):
             self.query_one(widget).display = False
-        self.query_one("#out", Input).focus()
+        if self.launch is not None:
+            self._begin(self.launch)
+        else:
+            self.query_one("#out", Input).focus()
 
-    # -- the form
+    def on_unmount(self) -> None:
+        self._stop.set()
+        self._answer_with_cancel()
+
+    # -- the form (run from an answers file)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "out" and self.resume:  # a ceremony folder names its template
@@ -115,27 +147,66 @@ class CeremonyScreen(Screen[None]):
                 template.value = state.template_source
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        order = ["out", "template", "answers"]
-        for name in order:
+        if self.running:
+            return
+        for name in ("out", "template", "answers"):
             if not self.query_one(f"#{name}", Input).value.strip():
                 self.query_one(f"#{name}", Input).focus()
                 return
         self.action_start()
 
     def action_start(self) -> None:
-        if self.running or self.outcome == "sealed":
+        if self.running or self.outcome == "sealed" or self.launch is not None:
             return
         values = {n: self.query_one(f"#{n}", Input).value.strip() for n in ("out", "template", "answers")}
         missing = [n for n, v in values.items() if not v]
         if missing:
             self.query_one(f"#{missing[0]}", Input).focus()
             return
+        from keyceremony.errors import KeyCeremonyError
+
+        try:
+            launch = self._launch_from_files(values["template"], values["answers"], Path(values["out"]).expanduser())
+        except KeyCeremonyError as err:
+            self._status(f"{err.diagnostics()}. Correct it, then press Enter again.")
+            return
+        if launch is not None:
+            self._begin(launch)
+
+    def _launch_from_files(self, template_name: str, answers_path: str, out: Path) -> CeremonyLaunch | None:
+        """The launch an answers file describes; None while the token's PIN is still to be typed."""
+        from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
+        from keyceremony.ceremony.answers import load_answers
+        from keyceremony.ceremony.template import load_template
+        from keyceremony.errors import UsageError
+
+        template = load_template(template_name)
+        answers = load_answers(answers_path, template)
+        if answers.hsm.backend == "soft":
+            return CeremonyLaunch(template, answers, out, SoftKeys(), interactive=False,
+                                  answers_path=Path(answers_path))  # fmt: skip
+        if not answers.hsm.module or not answers.hsm.token:
+            raise UsageError("the answers ask for a PKCS#11 token: give [hsm] module and token in the answers file")
+        pin = self.query_one("#pin", Input)
+        if not pin.value:
+            for widget in ("#pin", "#pin-label"):
+                self.query_one(widget).display = True
+            pin.focus()
+            self._status(f"Type the user PIN of token '{answers.hsm.token}', then Enter.")
+            return None
+        keys = Pkcs11Keys(answers.hsm.module, answers.hsm.token, pin.value, wrap_mechanism=answers.hsm.wrap_mechanism)
+        pin.value = ""
+        return CeremonyLaunch(template, answers, out, keys, interactive=False, answers_path=Path(answers_path))
+
+    def _begin(self, launch: CeremonyLaunch) -> None:
+        self.launch = launch
         self.running, self.outcome, self._pause_asked, self.engine = True, None, False, None
+        self._stop.clear()
         self.query_one("#form").display = False
         self.query_one("#run").display = True
         self.set_focus(None)  # single-letter keys (p, e) work while the ceremony runs
         self._status("Running. p pauses at the next safe point; e shows or hides the transcript entries.")
-        self._run(values["template"], values["answers"], Path(values["out"]).expanduser())
+        self._run(launch)
 
     def action_back(self) -> None:
         if self.running:
@@ -147,6 +218,7 @@ class CeremonyScreen(Screen[None]):
         if not self.running:
             return
         self._pause_asked = True
+        self._stop.set()
         if self.engine is not None:
             self.engine.cancel()
         self._status("Pausing: the ceremony stops at the next safe point (between cards, before a step) ...")
@@ -158,34 +230,37 @@ class CeremonyScreen(Screen[None]):
     # -- the worker: the engine's one thread
 
     @work(thread=True, exclusive=True, group="ceremony")
-    def _run(self, template_name: str, answers_path: str, out: Path) -> None:
-        from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, SoftKeys
-        from keyceremony.ceremony.answers import AnswersPrompter, load_answers
+    def _run(self, launch: CeremonyLaunch) -> None:
+        from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter
+        from keyceremony.ceremony.answers import AnswersPrompter
         from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions
-        from keyceremony.ceremony.ports import Ports
+        from keyceremony.ceremony.ports import Ports, Prompter
         from keyceremony.ceremony.state import CARDS_DIR
-        from keyceremony.ceremony.template import load_template
-        from keyceremony.errors import CeremonyCancelled, KeyCeremonyError, UsageError
-        from keyceremony.tui.driver import ScreenPrompter
+        from keyceremony.errors import CeremonyCancelled, KeyCeremonyError
+        from keyceremony.tui.driver import InteractivePrompter, ScreenPrompter
 
         post = self.app.call_from_thread
+        template, answers, out = launch.template, launch.answers, launch.out
         try:
-            template = load_template(template_name)
-            answers = load_answers(answers_path, template)
             post(self._opened, template, answers)
-            if answers.hsm.backend != "soft":
-                raise UsageError(
-                    "the answers ask for the PKCS#11 back end, which the terminal UI does not run yet "
-                    "(docs/tui.md §6); run this ceremony with `keyceremony run`"
+            recorded = AnswersPrompter(answers, template, say=lambda text: None)
+            prompter: Prompter
+            if launch.interactive:
+                prompter = InteractivePrompter(
+                    show=lambda method, request, default, reply: post(self._ask, method, request, default, reply),
+                    announce=lambda a: post(self._announce, a),
+                    stop=self._stop,
+                    defaults=recorded,
                 )
-            prompter = ScreenPrompter(
-                AnswersPrompter(answers, template, say=lambda text: None),
-                announce=lambda a: post(self._announce, a),
-                answered=lambda method, request, line: post(self._say, line),
-            )
+            else:
+                prompter = ScreenPrompter(
+                    recorded,
+                    announce=lambda a: post(self._announce, a),
+                    answered=lambda method, request, line: post(self._say, line),
+                )
             ports = Ports(
                 prompter=prompter,
-                keys=SoftKeys(),
+                keys=launch.keys,
                 host=self.app.host_facts(),  # type: ignore[attr-defined]
                 printer=PdfCardPrinter(out / CARDS_DIR, paper=getattr(template.parameters, "paper", "a4")),
                 scanner=FileCardScanner(),
@@ -202,15 +277,81 @@ class CeremonyScreen(Screen[None]):
         except CeremonyCancelled as err:
             post(self._ended, "paused", f"{AFTER_PAUSE} ({err})")
         except KeyCeremonyError as err:
-            post(self._ended, "failed", f"STOPPED: {err.diagnostics()}. {AFTER_ERROR}")
+            post(self._failed, f"{err.diagnostics()}.")
         except OSError as err:
             where = f"{err.filename}: " if err.filename else ""
-            post(self._ended, "failed", f"STOPPED: {where}{err.strerror or err.__class__.__name__}. {AFTER_ERROR}")
+            post(self._failed, f"{where}{err.strerror or err.__class__.__name__}.")
         except Exception as err:  # noqa: BLE001 - shown, never a traceback on the custodians' screen
-            post(self._ended, "failed", f"STOPPED by an unexpected error ({err.__class__.__name__}: {err}); "
-                                        f"this is a bug, please report it. {AFTER_ERROR}")  # fmt: skip
+            post(self._failed, f"an unexpected error ({err.__class__.__name__}: {err}); this is a bug, please "
+                               "report it.")  # fmt: skip
         else:
             post(self._sealed, result)
+
+    # -- questions (on the app's thread)
+
+    def _ask(self, method: str, request: object, default: object, reply: Reply) -> None:
+        from keyceremony.tui.screens import questions as q
+
+        if not self.running or self._stop.is_set():
+            from keyceremony.tui.driver import CANCEL
+
+            reply(CANCEL)
+            return
+        assert self.launch is not None
+        template = self.launch.template
+        titles = {role.name: role.title for role in template.roles}
+        panel: Question
+        if method == "roll_call":
+            panel = q.RollCallPanel(request, self.launch.answers.participants, default)  # type: ignore[arg-type]
+        elif method == "attendance":
+            panel = q.AttendancePanel(request, default, titles)  # type: ignore[arg-type]
+        elif method == "confirm":
+            panel = q.ConfirmPanel(request)  # type: ignore[arg-type]
+        elif method == "card_holders":
+            panel = q.CardHoldersPanel(request, default)  # type: ignore[arg-type]
+        elif method == "hand_over":
+            panel = q.HandOverPanel(request, default)  # type: ignore[arg-type]
+        elif method == "scan_back":
+            panel = q.ScanBackPanel(request, default)  # type: ignore[arg-type]
+        else:
+            panel = q.PresentCardsPanel(request, default, expected=self._expected_set(),  # type: ignore[arg-type]
+                                        last=self._last_card, typed_count=self._typed)  # fmt: skip
+        self.asked.append(method)
+        self._reply = reply
+        area = self.query_one("#question", Vertical)
+        area.remove_children()
+        self.query_one("#log", RichLog).display = False
+        area.mount(panel)
+        self.call_after_refresh(panel.focus_first)
+
+    def _expected_set(self) -> str | None:
+        from keyceremony.codec.fingerprint import format_fingerprint
+
+        anchors = self.launch.answers.anchors if self.launch is not None else None
+        if anchors is None or anchors.set_fingerprint is None:
+            return None
+        return format_fingerprint(anchors.set_fingerprint)
+
+    def on_answered(self, event: Answered) -> None:
+        event.stop()
+        reply, self._reply = self._reply, None
+        if isinstance(event.answer, list) and any(getattr(c, "text", None) for c in event.answer):
+            self._typed += 1
+        self._clear_question()
+        self.set_focus(None)
+        if reply is not None:
+            reply(event.answer)
+
+    def _clear_question(self) -> None:
+        self.query_one("#question", Vertical).remove_children()
+        self.query_one("#log", RichLog).display = True
+
+    def _answer_with_cancel(self) -> None:
+        from keyceremony.tui.driver import CANCEL
+
+        reply, self._reply = self._reply, None
+        if reply is not None:
+            reply(CANCEL)
 
     # -- what the worker posts (on the app's thread)
 
@@ -241,13 +382,17 @@ class CeremonyScreen(Screen[None]):
             self._say(f"== {announcement.text}")
         elif kind is AnnouncementKind.FINGERPRINT:
             box = self.query_one("#fingerprint", Static)
-            box.update(f"READ ALOUD: {announcement.data.get('hex', '')}\n{announcement.data.get('words', '')}")
+            what, hex_ = str(announcement.data.get("what", "")), str(announcement.data.get("hex", ""))
+            self.read_aloud.append((what, hex_))
+            box.update(f"READ ALOUD, {what} fingerprint: {hex_}\n{announcement.data.get('words', '')}")
             box.display = True
             self._say(announcement.text)
         elif kind is AnnouncementKind.WARNING:
             self._say(f"WARNING: {announcement.text}")
-        elif kind is AnnouncementKind.CARD and announcement.data.get("accepted") is False:
-            self._say(f"REFUSED: {announcement.text}")
+        elif kind is AnnouncementKind.CARD:
+            accepted = announcement.data.get("accepted") is not False
+            self._last_card = ("ACCEPTED: " if accepted else "REFUSED: ") + announcement.text
+            self._say(self._last_card)
         else:
             self._say(announcement.text)
 
@@ -268,8 +413,30 @@ class CeremonyScreen(Screen[None]):
 
     def _ended(self, outcome: str, message: str) -> None:
         self.running, self.outcome, self.message = False, outcome, message
+        self._reply = None
+        self._clear_question()
         self._status(message)
         self._say(message)
+
+    def _failed(self, problem: str) -> None:
+        from keyceremony.tui.screens.stopped import StoppedDialog
+
+        self._ended("failed", f"STOPPED: {problem} {AFTER_ERROR}")
+        assert self.launch is not None
+        self.app.push_screen(StoppedDialog(problem, needs_pin=self.launch.keys.kind == "pkcs11"), self._after_dialog)
+
+    def _after_dialog(self, pin: str | None) -> None:
+        """The dialog's answer: None closes it (resume later); a string tries again now."""
+        if pin is None or self.launch is None:
+            return
+        keys = self.launch.keys
+        if keys.kind == "pkcs11":
+            from keyceremony.ceremony.adapters import Pkcs11Keys
+
+            assert isinstance(keys, Pkcs11Keys)
+            keys = keys.with_pin(pin)
+        self._begin(CeremonyLaunch(self.launch.template, self.launch.answers, self.launch.out, keys,
+                                   self.launch.interactive, self.launch.answers_path))  # fmt: skip
 
     def _sealed(self, result: CeremonyResult) -> None:
         self.result = result

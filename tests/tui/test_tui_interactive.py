@@ -1,0 +1,212 @@
+"""Ceremonies answered on the screen, with a real SoftHSM2 token (docs/tui.md §3).
+
+A key generation on token ``root`` and then a DR drill on token ``recovery`` run in the terminal
+UI at 80x24 with every question answered by keystrokes: people ticked, confirmations, cards
+read back, bags, and the drill's share entry with one refused card (another set's) and one card
+typed in from its text form with a typo on a line. Both transcripts are then verified with
+``keyceremony transcript verify``, anchored to the fingerprint shown on the screen. The
+keystrokes are counted and printed (the issue's targets: 60 and 30, set-up included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import MODULE, USER_PIN
+from textual.widgets import Input
+from tui_helpers import (
+    EXAMPLES,
+    SIZE,
+    FakeHost,
+    Keys,
+    answer_with_defaults,
+    next_question,
+    share_set,
+    write_shares,
+)
+
+from keyceremony.ceremony.adapters import Pkcs11Keys
+from keyceremony.ceremony.answers import load_answers, parse_answers
+from keyceremony.ceremony.state import CARDS_DIR
+from keyceremony.ceremony.template import bundled_directory, load_template
+from keyceremony.codec.fingerprint import format_fingerprint
+from keyceremony.recipes.anchors import Anchors
+from keyceremony.recipes.sources import read_shares
+from keyceremony.shares.text import to_text
+from keyceremony.tui.app import KeyceremonyApp
+from keyceremony.tui.launch import CeremonyLaunch
+from keyceremony.tui.screens.ceremony import CeremonyScreen
+from keyceremony.tui.screens.questions import HandOverPanel, PresentCardsPanel
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass
+class Run:
+    out: Path
+    screen: CeremonyScreen
+    keystrokes: int
+    asked: list[str]
+    shown: str  # every line the screen said, joined
+    box: str  # the READ ALOUD box at the end
+
+
+async def drive(launch: CeremonyLaunch, answer: object = None) -> Run:
+    """Run ``launch`` on the ceremony screen, answering each question with ``answer(keys, panel)``
+    (default: agree with what is shown)."""
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(CeremonyScreen(launch=launch))
+        screen = app.screen
+        assert isinstance(screen, CeremonyScreen)
+        keys = Keys(pilot)
+        while (panel := await next_question(pilot, screen)) is not None:
+            await (answer or answer_with_defaults)(keys, panel)  # type: ignore[operator]
+            await pilot.pause()
+        assert screen.outcome == "sealed", screen.message
+        box = str(screen.query_one("#fingerprint").render())
+        return Run(launch.out, screen, keys.count, list(screen.asked), "\n".join(screen.said), box)
+
+
+def template_with_label(tmp: Path, label: str) -> str:
+    path = tmp / "key-generation-hsm.toml"
+    text = (bundled_directory() / "key-generation.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace('key_label = "root-kek"', f'key_label = "{label}"'), encoding="utf-8")
+    return str(path)
+
+
+def verify_cli(out: Path, fingerprint: str, template: str) -> subprocess.CompletedProcess[str]:
+    """`keyceremony transcript verify` with the fingerprint read aloud and the template's
+    requirements (docs/auditor-guide.md)."""
+    requirements = out.parent / f"{template}-requirements.json"
+    requirements.write_text(json.dumps(load_template(template).requirements().to_json()), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "keyceremony", "transcript", "verify", str(out / "transcript.jsonl"),
+         "--fingerprint", fingerprint, "--requirements", str(requirements)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def keygen(softhsm, tmp_path_factory) -> Run:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("tui-keygen")
+    template = load_template(template_with_label(tmp, f"kek-{uuid.uuid4().hex[:8]}"))
+    answers = load_answers(EXAMPLES / "key-generation.toml", template)
+
+    async def answer(keys: Keys, panel: object) -> None:
+        if isinstance(panel, HandOverPanel) and panel.request.share_number == 5:
+            await keys.typed(panel.query_one("#bag", Input), "TEB-999005")  # a bag number typed in
+        await answer_with_defaults(keys, panel)
+
+    launch = CeremonyLaunch(template, answers, tmp / "ceremony", Pkcs11Keys(MODULE, "root", USER_PIN))
+    run = asyncio.run(drive(launch, answer))
+    print(f"\nkey generation (3-of-5, SoftHSM2) answered on screen in {run.keystrokes} keystrokes")
+    return run
+
+
+def test_a_key_generation_is_answered_on_the_screen(keygen: Run) -> None:
+    asked = keygen.asked
+    template = load_template("key-generation")
+    # the roll call and its confirmation, one attendance per later step, the cards' holders,
+    # five read-backs and five hand-overs, the seal's confirmation
+    assert asked[:2] == ["roll_call", "confirm"]
+    assert asked.count("attendance") == len(template.steps) - 1
+    assert asked.count("scan_back") == 5 and asked.count("hand_over") == 5 and asked.count("card_holders") == 1
+    assert asked[-1] == "confirm"
+    assert keygen.keystrokes == len(asked)  # one key a question: every default was right
+    assert keygen.screen.result is not None
+    assert "token 'root'" in keygen.shown or "root" in keygen.shown
+
+
+def test_the_key_generation_transcript_verifies_anchored(keygen: Run) -> None:
+    result = keygen.screen.result
+    assert result is not None
+    fingerprint = format_fingerprint(result.fingerprint)
+    # the fingerprint verified is the one the screen showed to read aloud at the roll call
+    assert keygen.screen.read_aloud[0] == ("ceremony key", fingerprint)
+    assert keygen.screen.read_aloud[1][0] == "share set" and keygen.screen.read_aloud[1][1] in keygen.box
+    done = verify_cli(keygen.out, fingerprint, "key-generation")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ANCHORED" in done.stdout and "UNANCHORED" not in done.stdout
+    entries = (keygen.out / "transcript.jsonl").read_text(encoding="utf-8")
+    assert '"bag_number":"TEB-999005"' in entries.replace(" ", "")
+
+
+@pytest.fixture(scope="module")
+def drill(keygen: Run, tmp_path_factory) -> tuple[Run, str]:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("tui-drill")
+    cards = keygen.out / CARDS_DIR
+    template = load_template("dr-drill")
+    text = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    text = text[: text.index("[steps.present-cards]")]  # the cards are presented on screen
+    answers = parse_answers(text, template, source="drill.toml", base=tmp)
+    set_fp = read_shares(str(cards / "card-1.pdf"))[0][1].fingerprint()
+    answers = dataclasses.replace(answers, anchors=Anchors(set_fingerprint=set_fp))
+    foreign = write_shares(tmp / "other", share_set(7, 3, 5), "share")[0]
+    typed = to_text(read_shares(str(cards / "card-3.pdf"))[0][1]).splitlines()
+    data_lines = [line for line in typed if line[:2].isdigit()]
+    presented: list[str] = []
+
+    async def answer(keys: Keys, panel: object) -> None:
+        if not isinstance(panel, PresentCardsPanel):
+            await answer_with_defaults(keys, panel)
+            return
+        round_ = len(presented) + 1
+        await keys.typed(panel.query_one("#custodian", Input), ["Alice Ng", "Alice Ng", "Chen Wei", "Emeka Obi"][
+            round_ - 1])
+        if round_ == 1:  # another set's card: refused, and the screen says why
+            await keys.typed(panel.query_one("#card", Input), str(foreign))
+            await keys.press("enter")
+        elif round_ == 3:  # typed in from the card's text form, one line with a typo first
+            await keys.press("ctrl+t")
+            line = panel.query_one("#line", Input)
+            wrong = data_lines[0][:-1] + ("A" if data_lines[0][-1] != "A" else "B")
+            await keys.typed(line, wrong)
+            await keys.press("enter")
+            assert "line 01" in str(panel.query_one("#problem").render())
+            for good in data_lines:
+                await keys.typed(line, good)
+                await keys.press("enter")
+        else:
+            await keys.typed(panel.query_one("#card", Input), str(cards / f"card-{2 * round_ - 3}.pdf"))
+            await keys.press("enter")
+        presented.append(str(round_))
+
+    launch = CeremonyLaunch(template, answers, tmp / "drill", Pkcs11Keys(MODULE, "recovery", USER_PIN))
+    run = asyncio.run(drive(launch, answer))
+    print(f"\nDR drill (SoftHSM2, one refused card, one typed) answered on screen in {run.keystrokes} keystrokes")
+    return run, format_fingerprint(set_fp)
+
+
+def test_a_dr_drill_takes_cards_one_at_a_time_and_refuses_another_sets(drill: tuple[Run, str]) -> None:
+    run, set_fp = drill
+    assert run.asked.count("present_cards") == 4
+    refused = [line for line in run.shown.splitlines() if line.startswith("REFUSED")]
+    accepted = [line for line in run.shown.splitlines() if line.startswith("ACCEPTED")]
+    assert len(refused) == 1 and len(accepted) == 3, run.shown
+    assert "another set" in refused[0] or "different set" in refused[0] or "set" in refused[0]
+    assert any("typed share #1" in line for line in accepted)
+    assert "ANCHORED" in run.shown
+
+
+def test_the_drill_transcript_verifies_and_holds_no_typed_share(drill: tuple[Run, str], keygen: Run) -> None:
+    run, _ = drill
+    result = run.screen.result
+    assert result is not None
+    done = verify_cli(run.out, format_fingerprint(result.fingerprint), "dr-drill")
+    assert done.returncode == 0, done.stdout + done.stderr
+    typed = to_text(read_shares(str(keygen.out / CARDS_DIR / "card-3.pdf"))[0][1])
+    data = [line.split(" ", 1)[1][:12] for line in typed.splitlines() if line[:2].isdigit()]
+    for path in run.out.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(chunk.encode() in content for chunk in data), path
