@@ -43,7 +43,8 @@ async def test_a_soft_key_generation_rehearsal_runs_to_the_seal(tmp_path):
         assert screen.outcome == "sealed", screen.message
         assert "REHEARSAL" in str(screen.query_one("#rehearsal").render())
         box = screen.query_one("#fingerprint")
-        assert box.display and "READ ALOUD" in str(box.render())
+        assert box.display and "fingerprint (read aloud)" in str(box.render())
+        assert [what for what, _ in screen.read_aloud] == ["ceremony key", "share set"]
         template = load_template("key-generation")
         assert str(screen.query_one("#step").render()) == f"Step {len(template.steps)} of {len(template.steps)}: " \
                                                            f"{template.steps[-1].title}"  # fmt: skip

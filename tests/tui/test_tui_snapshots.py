@@ -58,7 +58,28 @@ def test_verify_cards_with_a_refusal(snap_compare, tmp_path, monkeypatch):
         assert line not in shown and line.replace(" ", "") not in shown
 
 
-@pytest.mark.parametrize("name", ["test_home_screen", "test_verify_cards_with_a_refusal"])
+@pytest.mark.parametrize("name", ["test_home_screen", "test_verify_cards_with_a_refusal",
+                                  "test_a_step_with_the_fingerprint_to_read_aloud",
+                                  "test_share_entry_after_a_refused_card"])
 def test_snapshots_hold_no_share_text(name):
     svg = next(Path(__file__).parent.glob(f"__snapshots__/**/{name}.svg"))
     assert "keyceremony share v1" not in svg.read_text(encoding="utf-8").replace("&#160;", " ")
+
+
+def test_a_step_with_the_fingerprint_to_read_aloud(snap_compare):
+    from scenes import roll_call_fingerprint
+
+    app = KeyceremonyApp(host=FakeHost())
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: roll_call_fingerprint(app, pilot))
+
+
+def test_share_entry_after_a_refused_card(snap_compare):
+    from scenes import share_entry_refusal
+
+    app = KeyceremonyApp(host=FakeHost())
+    assert snap_compare(app, terminal_size=SIZE, run_before=lambda pilot: share_entry_refusal(app, pilot))
+    svg = next(Path(__file__).parent.glob("__snapshots__/**/test_share_entry_after_a_refused_card.svg"))
+    shown = svg.read_text(encoding="utf-8").replace("&#160;", " ")
+    assert "REFUSED" in shown
+    for line in share_lines([to_text(p) for p in share_set(1, 3, 5) + share_set(2, 3, 5)]):
+        assert line not in shown and line.replace(" ", "") not in shown

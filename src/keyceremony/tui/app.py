@@ -24,6 +24,8 @@ Footer { background: white; color: black; }
 Label.field { width: 100%; padding: 0 1; text-style: bold; }
 Input { border: tall white; background: black; color: white; }
 Input:focus { border: tall yellow; }
+Question Input { height: 1; border: none; padding: 0 1; background: black; color: white; text-style: underline; }
+Question Input:focus { border: none; background: white; color: black; text-style: bold; }
 OptionList { border: tall white; background: black; color: white; height: auto; }
 OptionList:focus { border: tall yellow; }
 .hint { padding: 0 1; color: white; }

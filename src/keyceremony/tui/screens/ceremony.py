@@ -49,6 +49,7 @@ CeremonyScreen #run { height: 1fr; }
 CeremonyScreen #main { width: 1fr; }
 CeremonyScreen #entries { width: 28; border-left: solid white; padding: 0 1; }
 CeremonyScreen #question { height: auto; max-height: 100%; }
+CeremonyScreen #fingerprint.small { border: none; color: white; padding: 0 1; }
 CeremonyScreen #log { height: 1fr; background: black; }
 CeremonyScreen ProgressBar { padding: 0 1; }
 """
@@ -68,7 +69,8 @@ class CeremonyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start"),
         Binding("escape", "back", "Home"),
-        Binding("p", "pause", "Pause"),
+        Binding("ctrl+p", "pause", "Pause", priority=True),  # also while a field has the focus
+        Binding("p", "pause", "Pause", show=False),
         Binding("e", "toggle_entries", "Entries"),
     ]
 
@@ -120,7 +122,7 @@ class CeremonyScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for widget in ("#rehearsal", "#fingerprint", "#run", "#pin", "#pin-label"):
+        for widget in ("#rehearsal", "#fingerprint", "#run", "#pin", "#pin-label", "#progress"):
             self.query_one(widget).display = False
         if self.launch is not None:
             self._begin(self.launch)
@@ -201,12 +203,21 @@ class CeremonyScreen(Screen[None]):
     def _begin(self, launch: CeremonyLaunch) -> None:
         self.launch = launch
         self.running, self.outcome, self._pause_asked, self.engine = True, None, False, None
+        self.refresh_bindings()
         self._stop.clear()
         self.query_one("#form").display = False
         self.query_one("#run").display = True
         self.set_focus(None)  # single-letter keys (p, e) work while the ceremony runs
-        self._status("Running. p pauses at the next safe point; e shows or hides the transcript entries.")
+        self._status("Running. Ctrl+P pauses at the next safe point; e shows or hides the transcript entries.")
         self._run(launch)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Start only while the form is shown; pause only while a ceremony runs (the footer follows)."""
+        if action == "start":
+            return not self.running and self.launch is None and self.outcome != "sealed"
+        if action == "pause":
+            return self.running
+        return True
 
     def action_back(self) -> None:
         if self.running:
@@ -321,8 +332,7 @@ class CeremonyScreen(Screen[None]):
         area = self.query_one("#question", Vertical)
         area.remove_children()
         self.query_one("#log", RichLog).display = False
-        area.mount(panel)
-        self.call_after_refresh(panel.focus_first)
+        area.mount(panel)  # the panel takes the focus once it is shown
 
     def _expected_set(self) -> str | None:
         from keyceremony.codec.fingerprint import format_fingerprint
@@ -379,12 +389,19 @@ class CeremonyScreen(Screen[None]):
         if kind is AnnouncementKind.STEP and announcement.step is not None:
             info = announcement.step
             self.query_one("#step", Static).update(f"Step {info.number} of {info.total}: {info.title}")
+            if self.read_aloud:  # read aloud at an earlier step: one line from now on
+                what, hex_ = self.read_aloud[-1]
+                box = self.query_one("#fingerprint", Static)
+                box.add_class("small")
+                box.update(f"{what.capitalize()} fingerprint (read aloud): {hex_}")
             self._say(f"== {announcement.text}")
         elif kind is AnnouncementKind.FINGERPRINT:
             box = self.query_one("#fingerprint", Static)
             what, hex_ = str(announcement.data.get("what", "")), str(announcement.data.get("hex", ""))
             self.read_aloud.append((what, hex_))
-            box.update(f"READ ALOUD, {what} fingerprint: {hex_}\n{announcement.data.get('words', '')}")
+            box.border_title = f"READ ALOUD: the {what} fingerprint"
+            box.update(f"{hex_}\n{announcement.data.get('words', '')}")
+            box.remove_class("small")
             box.display = True
             self._say(announcement.text)
         elif kind is AnnouncementKind.WARNING:
@@ -404,6 +421,7 @@ class CeremonyScreen(Screen[None]):
 
     def _progress(self, progress: Progress) -> None:
         bar = self.query_one("#progress", ProgressBar)
+        bar.display = True  # hidden until there is work to count (an idle bar would animate)
         if progress.total:
             done = progress.done if progress.finished else progress.done - 1
             bar.update(total=progress.total, progress=max(done, 0))
@@ -413,6 +431,7 @@ class CeremonyScreen(Screen[None]):
 
     def _ended(self, outcome: str, message: str) -> None:
         self.running, self.outcome, self.message = False, outcome, message
+        self.refresh_bindings()
         self._reply = None
         self._clear_question()
         self._status(message)

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, SelectionList, Static
@@ -68,14 +68,24 @@ class ConfirmKeys(Static, can_focus=True):
         self.post_message(Answered(yes))
 
 
+def row(label: str, field: Input) -> Horizontal:
+    """A labelled one-line field."""
+    return Horizontal(Label(label), field)
+
+
 class Question(Vertical):
     """A panel: the question, its widgets, and a line for what is wrong with the answer."""
 
+    # One-line fields (app.py draws them: the focused one reversed), so the share entry fits
+    # 80x24 under the fingerprint line.
     DEFAULT_CSS = """
     Question { height: 1fr; padding: 0 1; }
     Question .ask { text-style: bold; }
     Question .problem { text-style: bold reverse; }
-    Question Input { height: 3; }
+    Question .last { max-height: 5; }
+    Question Horizontal { height: 1; }
+    Question Horizontal > Label { width: 18; }
+    Question Input { width: 1fr; }
     Question TickList { height: 1fr; max-height: 12; }
     """
 
@@ -88,6 +98,9 @@ class Question(Vertical):
         line = Static("", id="problem", classes="problem", markup=False)
         line.display = False
         yield line
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.focus_first)  # once the fields are composed and shown
 
     def focus_first(self) -> None:
         for widget in self.query("Input, TickList, ConfirmKeys"):
@@ -124,6 +137,7 @@ class PeoplePanel(Question):
         return [self.people[i] for i in sorted(self.query_one(TickList).selected)]
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.show_quorum()
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[int]) -> None:
@@ -199,7 +213,7 @@ class CardHoldersPanel(Question):
         suggester = SuggestFromList(self.request.custodians, case_sensitive=False)
         for x in range(1, self.request.shares + 1):
             value = self.default[x - 1] if x <= len(self.default) else ""
-            yield Input(value, placeholder=f"custodian of card {x}", id=f"holder-{x}", suggester=suggester)
+            yield row(f"Card {x}", Input(value, placeholder="custodian", id=f"holder-{x}", suggester=suggester))
         yield from self.compose_problem()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -230,10 +244,9 @@ class HandOverPanel(Question):
                      "fingerprint words, seal it in a tamper-evident bag and sign the paper log.",
                      classes="ask", markup=False)  # fmt: skip
         if not r.planned:
-            yield Label("Custodian")
-            yield Input(who, placeholder="custodian", id="custodian")
-        yield Label("Bag number (Enter confirms)")
-        yield Input((self.default.bag or "") if self.default else "", placeholder="bag number", id="bag")
+            yield row("Custodian", Input(who, placeholder="custodian", id="custodian"))
+        yield row("Bag number", Input((self.default.bag or "") if self.default else "", placeholder="then Enter",
+                                      id="bag"))  # fmt: skip
         yield from self.compose_problem()
 
     def focus_first(self) -> None:
@@ -263,8 +276,8 @@ class ScanBackPanel(Question):
         if r.problem:
             yield Static(f"Read {r.attempt - 1} was refused: {r.problem}. Try again.", classes="problem",
                          markup=False)  # fmt: skip
-        yield Input(str(self.default or ""), placeholder="scan or photo (empty: the card's PDF)", id="scan",
-                    suggester=PathSuggester())  # fmt: skip
+        yield row("Scan or photo", Input(str(self.default or ""), placeholder="empty: the card's PDF", id="scan",
+                                         suggester=PathSuggester()))  # fmt: skip
         yield from self.compose_problem()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -277,6 +290,10 @@ class ScanBackPanel(Question):
             self.problem(f"{text}: no such file; check the path (the right arrow completes a name).")
             return
         self.post_message(Answered(path))
+
+
+CARD_HINT = "Enter reads the card. Ctrl+T: type the card's text form instead; right arrow completes a name."
+TYPE_HINT = "Type the card's numbered lines one at a time (masked, each checked). Ctrl+T: a card file."
 
 
 class PresentCardsPanel(Question):
@@ -307,17 +324,20 @@ class PresentCardsPanel(Question):
                      "UNANCHORED: no set fingerprint from the paper log; the cards are checked against each other.",
                      markup=False)  # fmt: skip
         if self.last:
-            yield Static(f"Last card: {self.last}", markup=False)
+            yield Static(f"Last card: {self.last}", classes="last", markup=False)
         suggest = SuggestFromList(r.custodians, case_sensitive=False)
         d = self.default
-        yield Input((d.custodian or "") if d else "", placeholder="custodian presenting it", id="custodian",
-                    suggester=suggest)  # fmt: skip
-        yield Input((d.bag or "") if d else "", placeholder="bag number (optional)", id="bag")
-        yield Label("Card: a PDF, scan, photo or share file (Ctrl+T: type its text form instead)", id="what")
-        yield Input(str(d.path) if d else "", placeholder="card file", id="card", suggester=PathSuggester())
+        yield row("Custodian", Input((d.custodian or "") if d else "", placeholder="who presents it", id="custodian",
+                                     suggester=suggest))  # fmt: skip
+        yield row("Bag number", Input((d.bag or "") if d else "", placeholder="optional", id="bag"))
+        yield row("Card file", Input(str(d.path) if d else "", placeholder="PDF, scan, photo or share file",
+                                     id="card", suggester=PathSuggester()))  # fmt: skip
         line = Input("", placeholder="line 01 (masked)", id="line", password=True)
-        line.display = False
-        yield line
+        typed = row("Typed line", line)
+        typed.id = "typed"
+        typed.display = False
+        yield typed
+        yield Label(CARD_HINT, id="what")
         yield from self.compose_problem()
 
     def focus_first(self) -> None:
@@ -326,12 +346,11 @@ class PresentCardsPanel(Question):
     def action_switch(self) -> None:
         self.typing = not self.typing
         self.lines = []
-        self.query_one("#card", Input).display = not self.typing
-        self.query_one("#line", Input).display = self.typing
-        self.query_one("#what", Label).update(
-            "Type the card's numbered lines, one at a time (masked; each is checked). Ctrl+T: a file instead"
-            if self.typing else "Card: a PDF, scan, photo or share file (Ctrl+T: type its text form instead)"
-        )
+        card = self.query_one("#card", Input).parent
+        assert card is not None
+        card.display = not self.typing
+        self.query_one("#typed").display = self.typing
+        self.query_one("#what", Label).update(TYPE_HINT if self.typing else CARD_HINT)
         self.problem("")
         self.query_one("#line" if self.typing else "#card", Input).focus()
 
