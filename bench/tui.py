@@ -21,6 +21,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -52,14 +53,21 @@ class TmuxWindow:
 
     def __init__(self, tmux: str) -> None:
         self.tmux = tmux
-        self.socket = f"keyceremony-bench-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.run("new-session", "-d", "-x", "80", "-y", "24", "sleep 600")
+        self.socket = f"keyceremony-bench-{uuid.uuid4().hex[:8]}"
+        self.directory = tempfile.mkdtemp(prefix="keyceremony-bench-tmux-")  # the socket's folder
+        self.env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TMUX_TMPDIR": self.directory}
+        try:
+            self.run("new-session", "-d", "-x", "80", "-y", "24", "sleep 600")
+        except BenchError:
+            self.close()
+            raise
 
     def run(self, *args: str) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}
         try:
-            result = subprocess.run([self.tmux, "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
-                                    text=True, env=env, timeout=10, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+            result = subprocess.run(
+                [self.tmux, "-L", self.socket, "-f", "/dev/null", *args],
+                capture_output=True, text=True, env=self.env, timeout=10, check=False, stdin=subprocess.DEVNULL,
+            )
         except (OSError, subprocess.SubprocessError) as error:
             raise BenchError(f"tmux {args[0]}: {error}") from error
         if result.returncode != 0:
@@ -81,7 +89,9 @@ class TmuxWindow:
         return time.perf_counter() - start
 
     def close(self) -> None:
-        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10, check=False)
+        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, env=self.env, timeout=10,
+                       check=False)  # fmt: skip
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _home(screen: str) -> bool:

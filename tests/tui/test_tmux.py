@@ -51,9 +51,11 @@ class Terminal:
     """One tmux server on a private socket, with one window of ``width`` x ``height`` running
     ``keyceremony`` with ``TERM``; after it exits the window shows ``EXIT=<status>``."""
 
-    def __init__(self, tmux: str, term: str, width: int, height: int) -> None:
+    def __init__(self, tmux: str, directory: Path, term: str, width: int, height: int) -> None:
         self.tmux = tmux
-        self.socket = f"keyceremony-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.socket = f"keyceremony-test-{uuid.uuid4().hex[:8]}"
+        self.env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # also when the tests run inside tmux
+        self.env["TMUX_TMPDIR"] = str(directory)  # the socket's folder, removed with the test's
         pythonpath = os.pathsep.join(p for p in (str(REPO / "src"), os.environ.get("PYTHONPATH", "")) if p)
         env = {"TERM": term, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONPATH": pythonpath}
         command = (
@@ -63,9 +65,8 @@ class Terminal:
         self._run("new-session", "-d", "-x", str(width), "-y", str(height), command)
 
     def _run(self, *args: str) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "TMUX"}  # also when the tests run inside tmux
         result = subprocess.run([self.tmux, "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
-                                text=True, env=env, timeout=10, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+                                text=True, env=self.env, timeout=10, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
         assert result.returncode == 0, f"tmux {args[0]} failed: {result.stderr.strip()}"
         return result.stdout
 
@@ -89,7 +90,8 @@ class Terminal:
         self._run("resize-window", "-x", str(width), "-y", str(height))
 
     def kill(self) -> None:
-        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=10, check=False)
+        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, env=self.env, timeout=10,
+                       check=False)  # fmt: skip
 
 
 @pytest.fixture
@@ -102,15 +104,15 @@ def terminals() -> Iterator[list[Terminal]]:
             terminal.kill()
 
 
-def open_terminal(terminals: list[Terminal], term: str, width: int = 80, height: int = 24) -> Terminal:
-    terminal = Terminal(tmux_or_skip(), term, width, height)
+def open_terminal(terminals: list[Terminal], tmp_path: Path, term: str, width: int = 80, height: int = 24) -> Terminal:
+    terminal = Terminal(tmux_or_skip(), tmp_path, term, width, height)
     terminals.append(terminal)
     return terminal
 
 
 @pytest.mark.parametrize("term", ["linux", "xterm-256color"])
-def test_walk_home_transcript_home_and_quit(terminals, term):
-    terminal = open_terminal(terminals, term)
+def test_walk_home_transcript_home_and_quit(terminals, tmp_path, term):
+    terminal = open_terminal(terminals, tmp_path, term)
     screens = [terminal.wait_for(HOME_TEXT)]
     terminal.press("t")
     screens.append(terminal.wait_for(TRANSCRIPT_TEXT))
@@ -127,8 +129,8 @@ def test_walk_home_transcript_home_and_quit(terminals, term):
         assert "▔" in screens[0]  # outside the console Textual's tall borders stay
 
 
-def test_too_small_a_terminal_says_the_size_needed(terminals):
-    terminal = open_terminal(terminals, "xterm-256color", 60, 18)
+def test_too_small_a_terminal_says_the_size_needed(terminals, tmp_path):
+    terminal = open_terminal(terminals, tmp_path, "xterm-256color", 60, 18)
     screen = terminal.wait_for("keyceremony needs a terminal of at least 80x24; this one is 60x18.")
     assert "Enlarge the window or use a smaller font." in " ".join(screen.split())
     assert HOME_TEXT not in screen
