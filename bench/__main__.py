@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only ours|peers]``: print the Markdown report on stdout.
+"""``python -m bench [--quick] [--only ours|peers|tui]``: print the Markdown report on stdout.
 
 Progress goes to stderr, so ``python -m bench > report.md`` keeps only the report.
 """
@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from bench import machine, ours, peers
+from bench import machine, ours, peers, tui
 from bench.table import figures_table, peers_table
 from bench.timing import FULL, QUICK
 
@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller peer inputs")
     parser.add_argument(
-        "--only", choices=("ours", "peers"), help="measure only our figures or only the peers'"
+        "--only", choices=("ours", "peers", "tui"),
+        help="measure only our figures, only the peers', or only the terminal UI's",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -41,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
             "16-byte chunks: `split_many` / `combine_many` of the same chunks). \"ours faster by\" is "
             "the ratio of the two figures: the number to compare between machines.\n\n"
             + peers_table(peers.figures(plan))
+        )
+    if args.only in (None, "tui"):
+        sections.append(
+            "## Terminal UI (`keyceremony.tui`)\n\n"
+            "In tmux: the installed command in a window of 80x24, from launching it (or from the key) to the "
+            "screen on the window. In the pilot (`App.run_test`, 80x24): from the key event to the first refresh "
+            "of the new screen. In a terminal Escape waits 100 ms more (`ESCDELAY`) to tell a lone Escape from "
+            "a key's escape sequence. Medians; details in bench/tui.py.\n\n" + figures_table(tui.figures(plan))
         )
     sections.append(f"_Measured in {time.perf_counter() - started:.0f} s._")
     print("\n\n".join(sections))
