@@ -337,6 +337,20 @@ class AnswersError(CeremonyFileError):
     """An answers file (TOML) for ``keyceremony run`` is malformed or does not fit the template."""
 
 
+class SetupError(KeyCeremonyError):
+    """A field of a ceremony's set-up (the terminal UI's forms) that cannot be used as it is.
+
+    ``field`` names the form field (``folder``, ``people:custodian``, ``threshold``, ``pin``, ...;
+    None for the set-up as a whole) so the form can show ``detail`` under it; the message is the
+    one the answers file or template would get, without its file and line.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        self.detail = message
+        super().__init__(message)
+
+
 class CeremonyError(KeyCeremonyError):
     """The ceremony cannot go on as asked; the message says which step and what to do.
 

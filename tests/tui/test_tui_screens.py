@@ -14,6 +14,7 @@ from keyceremony.transcript import verify_transcript
 from keyceremony.tui.app import KeyceremonyApp
 from keyceremony.tui.screens.ceremony import CeremonyScreen
 from keyceremony.tui.screens.home import HomeScreen
+from keyceremony.tui.screens.setup_template import TemplateChoiceScreen
 from keyceremony.tui.screens.verify_shares import VerifySharesScreen
 from keyceremony.tui.screens.verify_transcript import VerifyTranscriptScreen
 
@@ -29,13 +30,13 @@ async def test_home_leads_to_every_screen_and_back():
     app = KeyceremonyApp(host=FakeHost())
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, HomeScreen)
-        for key, screen_class in (("c", VerifySharesScreen), ("t", VerifyTranscriptScreen), ("r", CeremonyScreen),
-                                  ("s", CeremonyScreen)):  # fmt: skip
+        for key, screen_class in (("n", TemplateChoiceScreen), ("c", VerifySharesScreen), ("t", VerifyTranscriptScreen),
+                                  ("r", CeremonyScreen), ("s", CeremonyScreen)):  # fmt: skip
             await pilot.press(key)
             assert isinstance(app.screen, screen_class)
             await pilot.press("escape")
             assert isinstance(app.screen, HomeScreen)
-        await pilot.press("down", "down", "enter")  # the third choice, by arrows: verify share cards
+        await pilot.press("down", "down", "down", "enter")  # the fourth choice, by arrows: verify share cards
         assert isinstance(app.screen, VerifySharesScreen)
         await pilot.press("escape", "q")
     assert app.return_code == 0

@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 CHOICES = (
+    ("new", "n", "New ceremony: set it up in forms"),
     ("run", "r", "Run a ceremony from a template and an answers file"),
     ("resume", "s", "Resume a ceremony (its folder)"),
     ("cards", "c", "Verify share cards"),
@@ -21,6 +22,7 @@ CHOICES = (
 
 class HomeScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "choose('new')", "New"),
         Binding("r", "choose('run')", "Run"),
         Binding("s", "choose('resume')", "Resume"),
         Binding("c", "choose('cards')", "Cards"),
@@ -45,6 +47,10 @@ class HomeScreen(Screen[None]):
     def action_choose(self, name: str) -> None:
         if name == "quit":
             self.app.exit()
+        elif name == "new":
+            from keyceremony.tui.screens.setup_template import TemplateChoiceScreen
+
+            self.app.push_screen(TemplateChoiceScreen())
         elif name in ("run", "resume"):
             from keyceremony.tui.screens.ceremony import CeremonyScreen
 
