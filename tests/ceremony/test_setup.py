@@ -53,6 +53,9 @@ def test_defaults_come_from_the_template(monkeypatch):
     assert (fields.threshold, fields.shares, fields.key_label, fields.algorithm, fields.paper) == \
         ("3", "5", "root-kek", "aes256", "a4")  # fmt: skip
     assert fields.module == "/opt/hsm/lib.so" and set(fields.people) == {r.name for r in KEYGEN.roles}
+    assert fields.backend == "pkcs11"  # the laptop names its HSM's module: that is the default store
+    monkeypatch.delenv("PKCS11_MODULE")
+    assert default_fields(KEYGEN).backend == "soft" and default_fields(KEYGEN).module == ""
     assert describe_rehearsal(KEYGEN) == "network/swap only warn; card files kept"
     assert describe_rehearsal(DRILL) == "network/swap only warn"
 

@@ -29,6 +29,7 @@ from tui_helpers import (
     Keys,
     answer_with_defaults,
     next_question,
+    paste,
     share_set,
     write_shares,
 )
@@ -210,3 +211,127 @@ def test_the_drill_transcript_verifies_and_holds_no_typed_share(drill: tuple[Run
         if path.is_file():
             content = path.read_bytes()
             assert not any(chunk.encode() in content for chunk in data), path
+
+
+# --- the whole way: home, the set-up forms, every step, on SoftHSM2 --------------------------------
+
+
+async def from_home(keys: Keys, pilot: object, app: KeyceremonyApp, set_up: object, answer: object) -> Run:
+    """Home -> n -> the set-up form filled by ``set_up(keys)`` -> Ctrl+R -> every question
+    answered by ``answer`` -> sealed."""
+    await keys.press("n")
+    await set_up(keys)  # type: ignore[operator]
+    await keys.press("ctrl+r")
+    await pilot.pause()  # type: ignore[attr-defined]
+    screen = app.screen
+    assert isinstance(screen, CeremonyScreen), str(getattr(screen, "_status_text", screen))
+    while (panel := await next_question(pilot, screen)) is not None:
+        await answer(keys, panel)  # type: ignore[operator]
+        await pilot.pause()  # type: ignore[attr-defined]
+    assert screen.outcome == "sealed", screen.message
+    assert screen.launch is not None
+    return Run(screen.launch.out, screen, keys.count, list(screen.asked), "\n".join(screen.said),
+               str(screen.query_one("#fingerprint").render()))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def full_keygen(softhsm, tmp_path_factory) -> Run:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("tui-full-keygen")
+    label = f"kek-{uuid.uuid4().hex[:8]}"
+
+    async def set_up(keys: Keys) -> None:
+        await keys.press("enter")  # the first template: key generation
+        await paste(keys.pilot, str(tmp / "ceremony"))
+        await keys.press("tab", "space", "tab")  # a rehearsal
+        await paste(keys.pilot, "Payments KEK (UI rehearsal)")
+        await keys.press("tab", "tab")  # no location
+        await paste(keys.pilot, "Dana Ruiz")
+        await keys.press("tab")
+        await paste(keys.pilot, "Alice Ng, Bob Li, Chen Wei, Dora Szabó, Emeka Obi")
+        await keys.press("tab")
+        await paste(keys.pilot, "Eve Park, Jürgen Weiß")
+        await keys.press("tab", "tab", "tab", "tab")  # no auditor; threshold 3 and shares 5 as the template
+        await keys.typed(keys.pilot.app.focused, label)  # type: ignore[attr-defined]
+        await keys.press("tab", "tab", "tab", "tab", "tab")  # algorithm, paper, key store (PKCS#11), module
+        await paste(keys.pilot, "root")
+        await keys.press("tab")
+        await paste(keys.pilot, USER_PIN)
+
+    async def answer(keys: Keys, panel: object) -> None:
+        if isinstance(panel, HandOverPanel):
+            await keys.typed(panel.query_one("#bag", Input), f"TEB-{panel.request.share_number:06d}")
+        await answer_with_defaults(keys, panel)
+
+    async def run() -> Run:
+        app = KeyceremonyApp(host=FakeHost())
+        async with app.run_test(size=SIZE) as pilot:
+            return await from_home(Keys(pilot), pilot, app, set_up, answer)
+
+    os.environ["PKCS11_MODULE"] = MODULE  # the laptop names its HSM: the form's default key store
+    try:
+        result = asyncio.run(run())
+    finally:
+        del os.environ["PKCS11_MODULE"]
+    print(f"\nkey generation 3-of-5 on SoftHSM2 from the home screen to the seal: {result.keystrokes} keystrokes "
+          "besides typed names, numbers and paths (target <= 60)")
+    return result
+
+
+def test_a_key_generation_from_home_to_seal_in_at_most_60_keystrokes(full_keygen: Run) -> None:
+    assert full_keygen.keystrokes <= 60
+    assert full_keygen.asked.count("hand_over") == 5 and full_keygen.asked.count("scan_back") == 5
+    answers = full_keygen.out.parent / "ceremony-answers.toml"
+    assert answers.is_file() and USER_PIN not in answers.read_text(encoding="utf-8")
+    result = full_keygen.screen.result
+    assert result is not None
+    done = verify_cli(full_keygen.out, format_fingerprint(result.fingerprint), "key-generation")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ANCHORED" in done.stdout
+
+
+def test_a_dr_drill_from_home_to_seal_in_at_most_30_keystrokes(full_keygen: Run, tmp_path) -> None:
+    cards = full_keygen.out / CARDS_DIR
+    set_fp = format_fingerprint(read_shares(str(cards / "card-1.pdf"))[0][1].fingerprint())
+    foreign = write_shares(tmp_path / "other", share_set(8, 3, 5), "share")[0]
+    presented = iter([foreign, cards / "card-2.pdf", cards / "card-4.pdf", cards / "card-5.pdf"])
+
+    async def set_up(keys: Keys) -> None:
+        await keys.press("d")
+        await paste(keys.pilot, str(tmp_path / "drill"))
+        await keys.press("tab", "tab", "tab", "tab")  # no rehearsal: a real drill; no title, no location
+        await paste(keys.pilot, "Dana Ruiz")
+        await keys.press("tab")
+        await paste(keys.pilot, "Bob Li, Dora Szabó, Emeka Obi")
+        await keys.press("tab")
+        await paste(keys.pilot, "Eve Park")
+        await keys.press("tab", "tab")  # no auditor
+        await paste(keys.pilot, set_fp)  # from the paper log
+        await keys.press("tab", "tab", "tab", "tab", "tab")  # package fingerprint, KCV, key store, module
+        await paste(keys.pilot, "recovery")
+        await keys.press("tab")
+        await paste(keys.pilot, USER_PIN)
+
+    async def answer(keys: Keys, panel: object) -> None:
+        if isinstance(panel, PresentCardsPanel):
+            await keys.typed(panel.query_one("#card", Input), str(next(presented)))
+        await answer_with_defaults(keys, panel)
+
+    async def run() -> Run:
+        app = KeyceremonyApp(host=FakeHost())
+        async with app.run_test(size=SIZE) as pilot:
+            return await from_home(Keys(pilot), pilot, app, set_up, answer)
+
+    os.environ["PKCS11_MODULE"] = MODULE
+    try:
+        drill = asyncio.run(run())
+    finally:
+        del os.environ["PKCS11_MODULE"]
+    print(f"\nDR drill on SoftHSM2 from the home screen to the seal, one card refused: {drill.keystrokes} "
+          "keystrokes besides typed names, numbers and paths (target <= 30)")
+    refused = [line for line in drill.shown.splitlines() if line.startswith("REFUSED")]
+    assert len(refused) == 1 and foreign.name in refused[0]
+    assert drill.keystrokes <= 30
+    result = drill.screen.result
+    assert result is not None
+    done = verify_cli(drill.out, format_fingerprint(result.fingerprint), "dr-drill")
+    assert done.returncode == 0, done.stdout + done.stderr

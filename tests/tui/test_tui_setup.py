@@ -62,6 +62,7 @@ class Keyboard:
 def launches(monkeypatch: pytest.MonkeyPatch) -> list[CeremonyLaunch]:
     """The launches the set-up screen hands over, instead of starting a ceremony screen."""
     got: list[CeremonyLaunch] = []
+    monkeypatch.delenv("PKCS11_MODULE", raising=False)  # the soft key store is the default then
     monkeypatch.setattr(SetupScreen, "start_ceremony", lambda self, launch: got.append(launch))
     return got
 

@@ -101,3 +101,13 @@ async def answer_with_defaults(keys: Keys, panel: object) -> None:
     from keyceremony.tui.screens.questions import ConfirmPanel
 
     await keys.press("y" if isinstance(panel, ConfirmPanel) else "enter")
+
+
+async def paste(pilot: object, text: str) -> None:
+    """Typed text, as one paste into the focused field (not counted as keystrokes)."""
+    from textual import events
+
+    app = pilot.app  # type: ignore[attr-defined]
+    assert app.focused is not None
+    app.focused.post_message(events.Paste(text))
+    await pilot.pause()  # type: ignore[attr-defined]

@@ -70,9 +70,12 @@ class SetupFields:
 
 
 def default_fields(template: Template) -> SetupFields:
-    """An empty form for ``template``: its parameters, the soft key store, ``$PKCS11_MODULE``."""
+    """An empty form for ``template``: its parameters, and the key store: the PKCS#11 module
+    ``$PKCS11_MODULE`` names (a ceremony laptop set up for its HSM), else the soft one."""
     params = template.parameters
-    fields = SetupFields(people={r.name: "" for r in template.roles}, module=os.environ.get(MODULE_ENV, ""))
+    module = os.environ.get(MODULE_ENV, "")
+    fields = SetupFields(people={r.name: "" for r in template.roles}, module=module,
+                         backend="pkcs11" if module else "soft")  # fmt: skip
     if isinstance(params, KeyGenerationParameters):
         fields = replace(fields, key_label=params.key_label, algorithm=params.algorithm,
                          threshold=str(params.threshold), shares=str(params.shares), paper=params.paper)  # fmt: skip

@@ -119,7 +119,7 @@ class SetupScreen(Screen[None]):
                 yield from self._row("set_fingerprint", "Set fingerprint", Input(placeholder=hint))
                 yield from self._row("package_fingerprint", "Package fingerprint", Input(placeholder=hint))
                 yield from self._row("kcv", "Key check value", Input(placeholder="from the paper log: 6 hex digits"))
-            yield from self._row("backend", "Key store", Select(KEY_STORES, value="soft", allow_blank=False))
+            yield from self._row("backend", "Key store", Select(KEY_STORES, value=form.backend, allow_blank=False))
             yield from self._row("module", "PKCS#11 module", Input(form.module, placeholder="path of the library"))
             yield from self._row("token", "Token label", Input(placeholder="the token's label"))
             yield from self._row("pin", "PIN", Input(password=True, placeholder="typed masked; never saved"))
@@ -137,8 +137,8 @@ class SetupScreen(Screen[None]):
             yield Static("", id=f"error-{_slug(field)}", classes="error", markup=False)
 
     def on_mount(self) -> None:
-        for field in ("load", *PKCS11_FIELDS):
-            self.query_one(f"#row-{_slug(field)}").display = False
+        self.query_one("#row-load").display = False
+        self._show_pkcs11(default_fields(self.template).backend == "pkcs11")
         for error in self.query(".error"):
             error.display = False
         self.query_one("#folder", Input).focus()
