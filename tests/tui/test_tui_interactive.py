@@ -31,6 +31,7 @@ from tui_helpers import (
     next_question,
     paste,
     share_set,
+    wait_until,
     write_shares,
 )
 
@@ -84,7 +85,9 @@ def template_with_label(tmp: Path, label: str) -> str:
     return str(path)
 
 
-def verify_cli(out: Path, fingerprint: str, template: str) -> subprocess.CompletedProcess[str]:
+def verify_cli(
+    out: Path, fingerprint: str, template: str, later: tuple[str, ...] | list[str] = ()
+) -> subprocess.CompletedProcess[str]:
     """`keyceremony transcript verify` with the fingerprint read aloud and the template's
     requirements (docs/auditor-guide.md)."""
     requirements = out.parent / f"{template}-requirements.json"
@@ -92,7 +95,8 @@ def verify_cli(out: Path, fingerprint: str, template: str) -> subprocess.Complet
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     return subprocess.run(
         [sys.executable, "-m", "keyceremony", "transcript", "verify", str(out / "transcript.jsonl"),
-         "--fingerprint", fingerprint, "--requirements", str(requirements)],
+         "--fingerprint", fingerprint, "--requirements", str(requirements),
+         *[arg for fp in later for arg in ("--later-fingerprint", fp)]],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
 
@@ -335,3 +339,43 @@ def test_a_dr_drill_from_home_to_seal_in_at_most_30_keystrokes(full_keygen: Run,
     assert result is not None
     done = verify_cli(drill.out, format_fingerprint(result.fingerprint), "dr-drill")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_step_that_cannot_go_on_opens_a_dialog_and_an_abort_is_recorded(tmp_path):
+    """The roll call's fingerprint is not confirmed: the step stops, the dialog says so, and the
+    people give the ceremony up; its transcript is sealed as ABORTED with their reason."""
+    from keyceremony.ceremony.adapters import SoftKeys
+    from keyceremony.tui.screens.questions import ConfirmPanel
+    from keyceremony.tui.screens.stopped import StoppedDialog
+
+    template = load_template("key-generation")
+    answers = load_answers(EXAMPLES / "key-generation.toml", template)
+    out = tmp_path / "ceremony"
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(CeremonyScreen(launch=CeremonyLaunch(template, answers, out, SoftKeys())))
+        screen = app.screen
+        assert isinstance(screen, CeremonyScreen)
+        keys = Keys(pilot)
+        panel = await next_question(pilot, screen)  # the roll call
+        await answer_with_defaults(keys, panel)
+        panel = await next_question(pilot, screen)
+        assert isinstance(panel, ConfirmPanel)
+        await keys.press("n")  # the fingerprint was not written in the paper log
+        await wait_until(pilot, lambda: isinstance(app.screen, StoppedDialog))
+        dialog = app.screen
+        assert "not confirmed" in dialog.problem and screen.outcome == "failed"
+        await keys.press("a")
+        await keys.typed(dialog.query_one("#reason", Input), "the paper log is missing; we start again tomorrow")
+        await keys.press("enter")
+        await wait_until(pilot, lambda: screen.outcome != "failed")  # the dialog closed; the abort runs
+        while (panel := await next_question(pilot, screen)) is not None:  # the new soft key's fingerprint
+            await answer_with_defaults(keys, panel)
+        assert screen.outcome == "aborted", screen.message
+        assert "ABORTED" in str(screen.query_one("#status").render())
+        result = screen.result
+    assert result is not None and result.verified.aborted == "the paper log is missing; we start again tomorrow"
+    later = [format_fingerprint(f) for f in result.later_fingerprints]
+    done = verify_cli(out, format_fingerprint(result.fingerprint), "key-generation", later=later)
+    assert done.returncode == 0 and "ABORTED" in done.stdout, done.stdout + done.stderr

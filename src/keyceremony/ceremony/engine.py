@@ -519,6 +519,39 @@ class CeremonyEngine:
         self.ports.on_entry(step.id, entry)
         return entry
 
+    def abort(self, reason: str) -> CeremonyResult:
+        """Give the ceremony up for good: seal its transcript as aborted at the current step,
+        with the reason (docs/transcript.md §6.4); shred the card files it printed (they hold
+        shares of a backup that was never handed over); write the report. A ceremony not yet
+        started in this run is resumed first (a new soft ceremony key is announced as usual).
+        The key store is closed in any case; what it holds (a key made in an HSM) stays, and
+        the report names the step it was aborted at."""
+        from keyceremony.ceremony.template import ADMINISTRATOR
+
+        self._on_driver_thread()
+        reason = " ".join(reason.split())
+        if not reason:
+            raise CeremonyError("say why the ceremony is aborted: the reason goes into the transcript")
+        try:
+            if self.writer is None and not self.finished:
+                self.start()
+            if self.finished or self.writer is None or self.writer.sealed:
+                raise CeremonyError("the ceremony is sealed already; there is nothing to abort")
+            step = self.current_step()
+            printer = self.ports.printer
+            printed = list(printer.printed_files())
+            printer.shred(printed)
+            at = step or self.template.steps[-1]
+            admins = [a for a in self.participants if a.role == ADMINISTRATOR]
+            self.seal(at, admins, {"aborted": True, "reason": reason, "at_step": at.id,
+                                   "card_files_removed": sorted(p.name for p in printed)})  # fmt: skip
+            self._say("warning", f"The ceremony was ABORTED at step '{at.id}' and its transcript sealed: {reason}")
+            self._finish()
+        finally:
+            self.close()
+        assert self.result is not None
+        return self.result
+
     def record_participants(self, people: tuple[Actor, ...]) -> None:
         """The people of the roll call: the only ones who may take part in later steps."""
         self.participants = people
@@ -551,8 +584,11 @@ class CeremonyEngine:
         report_path = self.out_dir / REPORT_FILE
         write_atomically(report_path, report.encode("utf-8"), mode=0o644)
         write_atomically(self.out_dir / REQUIREMENTS_FILE, requirements_json(self.template).encode("utf-8"), mode=0o644)
-        self.state.status = "sealed"
-        self.state.completed_steps = [s.id for s in self.template.steps]
+        if verified.aborted is None:
+            self.state.status = "sealed"
+            self.state.completed_steps = [s.id for s in self.template.steps]
+        else:
+            self.state.status = "aborted"
         save_state(self.out_dir, self.state)
         self.result = CeremonyResult(
             verified, report, report_path, self.transcript_path, self.fingerprint, later, report_pdf

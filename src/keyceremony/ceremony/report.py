@@ -34,8 +34,13 @@ def render_report(
     add = lines.append
     rehearsal = verified.meta.get("rehearsal")
     heading = "keyceremony ceremony report" + (": REHEARSAL" if isinstance(rehearsal, dict) else "")
+    heading += ": ABORTED" if verified.aborted is not None else ""
     add(heading)
     add("=" * len(heading))
+    if verified.aborted is not None:
+        at = verified.entries[-1].data.get("at_step")
+        _row(add, "ABORTED", f"the ceremony was given up{f' at step {at!r}' if at else ''} and sealed "
+                             f"unfinished: {verified.aborted}")  # fmt: skip
     _row(add, "ceremony", f"{verified.ceremony_id}  {verified.title}")
     _row(add, "template", f"{template.name} v{template.version} ({template.kind}), SHA-256 {template.sha256[:16]}…")
     store = "software key store (in memory)" if state.backend == "soft" else f"PKCS#11 token '{state.token_label}'"

@@ -1,4 +1,4 @@
-"""Setting up a new ceremony in forms: from the fields typed to a saved answers file (docs/tui.md §7).
+"""Setting up a new ceremony in forms: from the fields typed to a saved answers file (docs/tui.md §2).
 
 The terminal UI's set-up screen collects :class:`SetupFields` (texts as typed; never the PIN)
 and calls, in order:

@@ -44,7 +44,7 @@ class CeremonyState:
     fingerprint: str  # hex, the first ceremony key's
     later_fingerprints: list[str] = field(default_factory=list)  # hex, in order of the key changes
     answers_sha256: str = ""
-    status: str = "open"  # "open", "sealed"
+    status: str = "open"  # "open", "sealed", "aborted" (sealed unfinished)
     completed_steps: list[str] = field(default_factory=list)
     runs: int = 1
     last_error: str | None = None

@@ -105,6 +105,8 @@ def _verify(args: argparse.Namespace) -> int:
     state = "sealed" if result.sealed else "NOT SEALED (in progress)"
     print(f"{args.file}: intact and {state}; {len(result.entries)} entries, "
           "every signature and link of the hash chain verified")
+    if result.aborted is not None:
+        print(f"  ABORTED:   the ceremony was given up and sealed unfinished: {result.aborted}")
     print(f"  ceremony:  {result.ceremony_id}  {result.title}")
     print(f"  ran:       {_time(result.started)} to {_time(result.ended)}")
     print(f"  ceremony key fingerprint: {format_fingerprint(result.fingerprint)}")
@@ -129,7 +131,10 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"  resumed on line {entry_line} with the same key{cut}")
     print(f"  steps:     {', '.join(result.steps) or '(none)'}")
     if requirements is not None:
-        print(f"  template:  all {len(requirements.steps)} required steps ran in order, with the required roles")
+        if result.aborted is not None:
+            print("  template:  the steps that ran before the abort ran in order, with the required roles")
+        else:
+            print(f"  template:  all {len(requirements.steps)} required steps ran in order, with the required roles")
     print("  people:")
     for actor in result.actors:
         print(f"    {actor.name} ({actor.role})")

@@ -47,6 +47,7 @@ def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str
         ("Ended", format_time(result.ended)),
         ("Entries", str(len(result.entries))),
         ("Sealed", "yes: the ceremony key was destroyed after the last entry" if result.sealed else "NO"),
+        *((("ABORTED", f"given up and sealed unfinished: {result.aborted}"),) if result.aborted else ()),
         ("Resumed", f"{result.resumes} time(s)" if result.resumes else "never"),
         ("File SHA-256", hashlib.sha256(content).hexdigest()),
         ("Verified", "chain, every signature, sequence and times (keyceremony transcript verify)"),

@@ -120,6 +120,14 @@ class VerifiedTranscript:
         return self.segments[0].fingerprint
 
     @property
+    def aborted(self) -> str | None:
+        """The reason, when the ceremony was given up and sealed as aborted: a seal whose data
+        has ``aborted`` true (docs/transcript.md §6.4); None for a seal that ends a ceremony."""
+        if not self.sealed or self.entries[-1].data.get("aborted") is not True:
+            return None
+        return str(self.entries[-1].data.get("reason") or "no reason recorded")
+
+    @property
     def key_changes(self) -> tuple[KeySegment, ...]:
         """Segments whose key differs from the one before: resumes with a new key."""
         return tuple(s for prev, s in pairwise(self.segments) if s.public_key != prev.public_key)
@@ -605,14 +613,17 @@ def _check_template(result: VerifiedTranscript, template: TemplateRequirements, 
         for actor in entry.actors:
             people.setdefault(i, {}).setdefault(actor.role, set()).add(actor.name)
     last_line, last_seq = len(result.entries), result.entries[-1].seq
-    for skipped in range(current + 1, len(template.steps)):
+    # an aborted ceremony ran its steps up to the abort; the ones after it never began, and the
+    # one it stopped in may be short of people (docs/transcript.md §6.4)
+    aborted = result.aborted is not None
+    for skipped in range(current + 1, len(template.steps) if not aborted else current + 1):
         violations.append((
             last_line,
             f"the transcript ends without the required step '{template.steps[skipped].step}'",
             last_seq,
         ))
     for i, req in enumerate(template.steps):
-        if i not in lines_of:
+        if i not in lines_of or (aborted and i == current):
             continue
         lines = lines_of[i]
         for role, count in req.roles:

@@ -91,8 +91,10 @@ def render_report_pdf(report: ReportContent, *, paper: str = "a4") -> bytes:
     table.setStyle(grid)
     table.setStyle(header)
     story += [p("Entries", heading), table]
+    # no one recorded (a ceremony aborted before its roll call): blank lines for who was there
+    signers = report.signers or [("name: __________________", "role: ________")] * 3
     sign_rows = [[p(f"{n} ({r})"), p("signature: ______________________"), p("date: __________")]
-                 for n, r in report.signers]
+                 for n, r in signers]
     story += [KeepTogether([p("Signatures", heading),
                             p("We were present and this report matches what we saw.", small), Spacer(1, 6),
                             Table(sign_rows, colWidths=[width * 0.4, width * 0.38, width * 0.22],

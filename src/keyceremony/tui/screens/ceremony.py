@@ -1,5 +1,5 @@
 """Run (or resume) a ceremony: from the set-up forms, or from a template and an answers file
-(docs/tui.md §2-3).
+(docs/tui.md §3-4).
 
 The engine runs in ONE ``@work(thread=True)`` worker, which calls ``engine.run()`` (start and
 every step) and so owns every key-store call, PKCS#11 included (docs/architecture.md §5).
@@ -34,6 +34,7 @@ from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, 
 
 from keyceremony.tui.launch import CeremonyLaunch
 from keyceremony.tui.screens.questions import Answered, Question
+from keyceremony.tui.screens.stopped import Decision
 
 if TYPE_CHECKING:
     from keyceremony.ceremony.answers import Answers
@@ -80,7 +81,7 @@ class CeremonyScreen(Screen[None]):
         self.launch = launch
         self.engine: CeremonyEngine | None = None
         self.running = False
-        self.outcome: str | None = None  # "sealed", "paused" or "failed" once the worker ends
+        self.outcome: str | None = None  # "sealed", "aborted", "paused" or "failed" once the worker ends
         self.result: CeremonyResult | None = None
         self.message = ""
         self.said: list[str] = []  # every line shown in the log, for people and tests
@@ -176,7 +177,10 @@ class CeremonyScreen(Screen[None]):
             self._begin(launch)
 
     def _launch_from_files(self, template_name: str, answers_path: str, out: Path) -> CeremonyLaunch | None:
-        """The launch an answers file describes; None while the token's PIN is still to be typed."""
+        """The launch an answers file describes; None while the token's PIN is still to be typed.
+        Run (``r``) takes every answer from the file; Resume (``s``) asks on the screen with the
+        file's answers as the defaults, as a ceremony set up in the forms (whose saved answers
+        hold no confirmations) was run."""
         from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
         from keyceremony.ceremony.answers import load_answers
         from keyceremony.ceremony.template import load_template
@@ -185,7 +189,7 @@ class CeremonyScreen(Screen[None]):
         template = load_template(template_name)
         answers = load_answers(answers_path, template)
         if answers.hsm.backend == "soft":
-            return CeremonyLaunch(template, answers, out, SoftKeys(), interactive=False,
+            return CeremonyLaunch(template, answers, out, SoftKeys(), interactive=self.resume,
                                   answers_path=Path(answers_path))  # fmt: skip
         if not answers.hsm.module or not answers.hsm.token:
             raise UsageError("the answers ask for a PKCS#11 token: give [hsm] module and token in the answers file")
@@ -198,9 +202,9 @@ class CeremonyScreen(Screen[None]):
             return None
         keys = Pkcs11Keys(answers.hsm.module, answers.hsm.token, pin.value, wrap_mechanism=answers.hsm.wrap_mechanism)
         pin.value = ""
-        return CeremonyLaunch(template, answers, out, keys, interactive=False, answers_path=Path(answers_path))
+        return CeremonyLaunch(template, answers, out, keys, interactive=self.resume, answers_path=Path(answers_path))
 
-    def _begin(self, launch: CeremonyLaunch) -> None:
+    def _begin(self, launch: CeremonyLaunch, *, abort: str | None = None) -> None:
         self.launch = launch
         self.running, self.outcome, self._pause_asked, self.engine = True, None, False, None
         self.refresh_bindings()
@@ -208,8 +212,9 @@ class CeremonyScreen(Screen[None]):
         self.query_one("#form").display = False
         self.query_one("#run").display = True
         self.set_focus(None)  # single-letter keys (p, e) work while the ceremony runs
-        self._status("Running. Ctrl+P pauses at the next safe point; e shows or hides the transcript entries.")
-        self._run(launch)
+        self._status("Running. Ctrl+P pauses at the next safe point; e shows or hides the transcript entries."
+                     if abort is None else "Aborting: the transcript is sealed as ABORTED with the reason given ...")
+        self._run(launch, abort)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Start only while the form is shown; pause only while a ceremony runs (the footer follows)."""
@@ -241,7 +246,7 @@ class CeremonyScreen(Screen[None]):
     # -- the worker: the engine's one thread
 
     @work(thread=True, exclusive=True, group="ceremony")
-    def _run(self, launch: CeremonyLaunch) -> None:
+    def _run(self, launch: CeremonyLaunch, abort: str | None = None) -> None:
         from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter
         from keyceremony.ceremony.answers import AnswersPrompter
         from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions
@@ -284,7 +289,7 @@ class CeremonyScreen(Screen[None]):
             self.engine = engine
             if self._pause_asked:
                 engine.cancel()
-            result = engine.run()
+            result = engine.run() if abort is None else engine.abort(abort)
         except CeremonyCancelled as err:
             post(self._ended, "paused", f"{AFTER_PAUSE} ({err})")
         except KeyCeremonyError as err:
@@ -444,20 +449,25 @@ class CeremonyScreen(Screen[None]):
         assert self.launch is not None
         self.app.push_screen(StoppedDialog(problem, needs_pin=self.launch.keys.kind == "pkcs11"), self._after_dialog)
 
-    def _after_dialog(self, pin: str | None) -> None:
-        """The dialog's answer: None closes it (resume later); a string tries again now."""
-        if pin is None or self.launch is None:
+    def _after_dialog(self, decision: Decision | None) -> None:
+        """The dialog's answer: None closes it (resume later); try again now, or abort."""
+        if decision is None or self.launch is None:
             return
         keys = self.launch.keys
         if keys.kind == "pkcs11":
             from keyceremony.ceremony.adapters import Pkcs11Keys
 
             assert isinstance(keys, Pkcs11Keys)
-            keys = keys.with_pin(pin)
-        self._begin(CeremonyLaunch(self.launch.template, self.launch.answers, self.launch.out, keys,
-                                   self.launch.interactive, self.launch.answers_path))  # fmt: skip
+            keys = keys.with_pin(decision.pin)
+        launch = CeremonyLaunch(self.launch.template, self.launch.answers, self.launch.out, keys,
+                                self.launch.interactive, self.launch.answers_path)  # fmt: skip
+        self._begin(launch, abort=decision.reason if decision.action == "abort" else None)
 
     def _sealed(self, result: CeremonyResult) -> None:
         self.result = result
+        if result.verified.aborted is not None:
+            self._ended("aborted", f"ABORTED and SEALED: {result.verified.aborted}. The transcript is verified; "
+                                   f"the report is {result.report_path}. Escape goes back home.")  # fmt: skip
+            return
         self._ended("sealed", f"SEALED. The transcript is verified; the report is {result.report_path}. "
                               "Escape goes back home.")  # fmt: skip

@@ -1,4 +1,4 @@
-"""Set up a new ceremony in one form instead of an answers file (docs/tui.md §7).
+"""Set up a new ceremony in one form instead of an answers file (docs/tui.md §2).
 
 One scrollable form for the chosen template: the folder, the rehearsal box, title and location,
 the people by role, the key's parameters (key generation) or the anchors from the paper log

@@ -1,4 +1,4 @@
-"""The first step of a new ceremony's set-up: which template (docs/tui.md §7).
+"""The first step of a new ceremony's set-up: which template (docs/tui.md §2).
 
 A bundled template by its letter (or the arrows and Enter: the first, key generation, is one
 Enter), or any template file by its path. The template is loaded and validated here; its errors

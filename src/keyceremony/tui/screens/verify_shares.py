@@ -1,4 +1,4 @@
-"""Verify share cards, one at a time (docs/tui.md §3).
+"""Verify share cards, one at a time (docs/tui.md §5).
 
 Each card (a card PDF, a scan or photo, or a share file) is read in a worker thread with
 :func:`~keyceremony.recipes.sources.read_payloads`, then handed to a

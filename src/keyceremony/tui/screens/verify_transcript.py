@@ -1,4 +1,4 @@
-"""Verify a ceremony transcript (docs/tui.md §4).
+"""Verify a ceremony transcript (docs/tui.md §6).
 
 :func:`~keyceremony.transcript.verify_transcript` runs in a worker thread. The screen shows
 first whether the transcript is anchored to the fingerprint from the paper log (its
@@ -92,6 +92,8 @@ class VerifyTranscriptScreen(Screen[None]):
         self.result, self.error, self.done = result, None, True
         self.query_one("#anchor", Static).update(result.anchor_summary)
         state = "sealed" if result.sealed else "NOT SEALED (in progress)"
+        if result.aborted is not None:
+            state = f"sealed as ABORTED ({result.aborted})"
         lines = [
             f"{path}: intact and {state}; {len(result.entries)} entries, every signature and link of the "
             "hash chain verified",
