@@ -60,7 +60,7 @@ def test_verify_cards_with_a_refusal(snap_compare, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name", ["test_home_screen", "test_verify_cards_with_a_refusal",
                                   "test_a_step_with_the_fingerprint_to_read_aloud",
-                                  "test_share_entry_after_a_refused_card"])
+                                  "test_share_entry_after_a_refused_card", "test_the_set_up_form"])
 def test_snapshots_hold_no_share_text(name):
     svg = next(Path(__file__).parent.glob(f"__snapshots__/**/{name}.svg"))
     assert "keyceremony share v1" not in svg.read_text(encoding="utf-8").replace("&#160;", " ")
@@ -83,3 +83,21 @@ def test_share_entry_after_a_refused_card(snap_compare):
     assert "REFUSED" in shown
     for line in share_lines([to_text(p) for p in share_set(1, 3, 5) + share_set(2, 3, 5)]):
         assert line not in shown and line.replace(" ", "") not in shown
+
+
+def test_the_set_up_form(snap_compare, tmp_path, monkeypatch):
+    """A key-generation set-up, part filled in: the rehearsal ticked, people by role, and a
+    message under a field (an administrator missing)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PKCS11_MODULE", raising=False)
+    app = KeyceremonyApp(host=FakeHost())
+
+    async def fill(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("n", "enter")
+        await pilot.press(*"ceremony", "tab", "space", "tab")
+        await pilot.press(*"Payments KEK", "tab", "tab")  # no location
+        await pilot.press("tab")  # the administrator left out: its field says so
+        await pilot.press(*"Alice Ng, Bob Li, Chen Wei, Dora Szabo, Emeka Obi", "tab")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=fill)
