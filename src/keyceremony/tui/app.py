@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 CSS = """
 Screen { background: black; color: white; }
-Header { background: white; color: black; text-style: bold; }
-Footer { background: white; color: black; }
+TitleBar { background: white; color: black; text-style: bold; }
+KeysFooter { background: white; color: black; }
 Label.field { width: 100%; padding: 0 1; text-style: bold; }
 Input { border: $field-border white; background: black; color: white; }
 Input:focus { border: $field-border yellow; }

@@ -30,8 +30,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, ProgressBar, RichLog, Static
+from textual.widgets import Input, Label, ProgressBar, RichLog, Static
 
+from keyceremony.tui.footer import KeysFooter, TitleBar
 from keyceremony.tui.launch import CeremonyLaunch
 from keyceremony.tui.screens.questions import Answered, Question
 from keyceremony.tui.screens.stopped import Decision
@@ -97,7 +98,7 @@ class CeremonyScreen(Screen[None]):
     # -- layout
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="form"):
             yield Label("Ceremony folder (new, or the one to resume)" if self.resume else
                         "Ceremony folder (new and empty; the same folder again resumes)", classes="field")
@@ -120,7 +121,7 @@ class CeremonyScreen(Screen[None]):
                 yield RichLog(id="log", wrap=True, markup=False, highlight=False)
                 yield Static("", id="status", classes="status", markup=False)
             yield VerticalScroll(id="entries")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for widget in ("#rehearsal", "#fingerprint", "#run", "#pin", "#pin-label", "#progress"):

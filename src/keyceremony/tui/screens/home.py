@@ -7,8 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from keyceremony.tui.footer import KeysFooter, TitleBar
 
 CHOICES = (
     ("new", "n", "New ceremony: set it up in forms"),
@@ -31,14 +33,14 @@ class HomeScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(
             "Shamir-split key backup and recovery, run as an in-person ceremony.\n"
             "Choose with the arrow keys and Enter, or press the letter.",
             classes="hint",
         )
         yield OptionList(*(Option(f"{key}  {text}", id=name) for name, key, text in CHOICES), id="choices")
-        yield Footer()
+        yield KeysFooter()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:

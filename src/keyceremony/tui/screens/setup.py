@@ -22,10 +22,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from keyceremony.ceremony.setup import SetupFields, default_answers_path, default_fields, describe_rehearsal
 from keyceremony.errors import SetupError
+from keyceremony.tui.footer import KeysFooter, TitleBar
 
 if TYPE_CHECKING:
     from keyceremony.ceremony.answers_writer import AnswersDraft
@@ -91,7 +92,7 @@ class SetupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         t = self.template
         form = default_fields(t)
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="form"):
             yield Static(f"New ceremony from the template '{t.name}' v{t.version}: {t.title}", classes="hint",
                          markup=False)  # fmt: skip
@@ -125,7 +126,7 @@ class SetupScreen(Screen[None]):
             yield from self._row("pin", "PIN", Input(password=True, placeholder="typed masked; never saved"))
             yield from self._row("save_as", "Save set-up as", Input(placeholder="<folder>-answers.toml"))
         yield Static("", id="status", classes="status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def _row(self, field: str, label: str, widget: Widget) -> ComposeResult:
         self.labels[field] = label

@@ -14,8 +14,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from keyceremony.tui.footer import KeysFooter, TitleBar
 
 # The bundled templates offered, with their letter (docs/ceremony-guide.md §5).
 BUNDLED = (
@@ -33,13 +35,13 @@ class TemplateChoiceScreen(Screen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static("New ceremony: choose its template (the letter, or the arrows and Enter).", classes="hint")
         yield OptionList(*(Option(f"{key}  {text}", id=name) for name, key, text in BUNDLED), id="templates")
         yield Label("f  Or a template file (its path, then Enter)", classes="field")
         yield Input(placeholder="template file", id="path")
         yield Static("", id="message", classes="status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#templates", OptionList).focus()

@@ -18,7 +18,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Input, Label, Static
+
+from keyceremony.tui.footer import KeysFooter, TitleBar
 
 if TYPE_CHECKING:
     from keyceremony.recipes.sources import SourceContents
@@ -43,7 +45,7 @@ class VerifySharesScreen(Screen[None]):
         self.reading = 0  # cards being read now
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label("Card: a card PDF, a scan or photo, or a share file (Enter reads it)", classes="field")
         yield Input(placeholder="path of one card", id="path")
         yield Label("Expected set fingerprint, from the paper log (hex or words; optional)", classes="field")
@@ -51,7 +53,7 @@ class VerifySharesScreen(Screen[None]):
         yield Static(UNANCHORED, id="anchor", classes="status", markup=False)
         yield Static("no share yet", id="count", classes="status", markup=False)
         yield VerticalScroll(id="answers")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()

@@ -14,7 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Input, Label, Static
+
+from keyceremony.tui.footer import KeysFooter, TitleBar
 
 if TYPE_CHECKING:
     from keyceremony.transcript import VerifiedTranscript
@@ -30,7 +32,7 @@ class VerifyTranscriptScreen(Screen[None]):
         self.done = False  # the last verification finished (result or error)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label("Transcript file (transcript.jsonl)", classes="field")
         yield Input(placeholder="path of the transcript", id="path")
         yield Label("Ceremony key fingerprint, from the paper log (hex or words; optional)", classes="field")
@@ -38,7 +40,7 @@ class VerifyTranscriptScreen(Screen[None]):
         with VerticalScroll():
             yield Static("", id="anchor", classes="status", markup=False)
             yield Static("", id="summary", classes="note", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
