@@ -94,12 +94,14 @@ async def test_verify_cards_without_a_fingerprint_says_unanchored(tmp_path):
         assert text_of(screen, "#count") == "no share yet" and not screen.query("#answers Static")
 
 
-async def verify(pilot: object, app: KeyceremonyApp, path: Path, fingerprint: str) -> VerifyTranscriptScreen:
+async def verify(pilot: object, app: KeyceremonyApp, path: Path, fingerprint: str,
+                 later: str = "") -> VerifyTranscriptScreen:  # fmt: skip
     await pilot.press("t")  # type: ignore[attr-defined]
     screen = app.screen
     assert isinstance(screen, VerifyTranscriptScreen)
     screen.query_one("#path", Input).value = str(path)
     screen.query_one("#fingerprint", Input).value = fingerprint
+    screen.query_one("#later", Input).value = later
     screen.query_one("#fingerprint", Input).focus()
     await pilot.press("enter")  # type: ignore[attr-defined]
     await wait_until(pilot, lambda: screen.done)
@@ -125,3 +127,54 @@ async def test_verify_a_transcript_anchored_unanchored_and_refused(tmp_path):
         cut.write_bytes(SAMPLE_TRANSCRIPT.read_bytes()[:-40])
         screen = await verify(pilot, app, cut, "")
         assert screen.error and "Traceback" not in screen.error
+
+
+def resumed_with_a_new_key(out: Path) -> tuple[bytes, bytes]:
+    """A soft key generation stopped before its seal, then resumed: a second ceremony key signs
+    from the resume on. Returns both fingerprints."""
+    from tui_helpers import EXAMPLES
+
+    from keyceremony.ceremony.adapters import FileCardScanner, PdfCardPrinter, SoftKeys
+    from keyceremony.ceremony.answers import AnswersPrompter, parse_answers
+    from keyceremony.ceremony.engine import CeremonyEngine, CeremonyOptions, Ports
+    from keyceremony.ceremony.template import load_template
+    from keyceremony.errors import AnswersError
+
+    template = load_template("key-generation")
+    text = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    results = []
+    for answers_text in (text.replace("seal = true", ""), text):
+        answers = parse_answers(answers_text, template, base=EXAMPLES)
+        ports = Ports(AnswersPrompter(answers, template, say=lambda t: None), SoftKeys(), FakeHost(),
+                      PdfCardPrinter(out / "cards"), FileCardScanner())  # fmt: skip
+        engine = CeremonyEngine(template, out, ports, CeremonyOptions(answers.title, answers.location,
+                                                                      answers.rehearsal, answers.sha256))
+        try:
+            results.append(engine.run())
+        except AnswersError:
+            pass
+    (result,) = results
+    (later,) = result.later_fingerprints
+    return result.fingerprint, later
+
+
+@pytest.mark.asyncio
+async def test_a_resumed_ceremony_with_a_new_key_is_partly_anchored_until_that_key_is_given(tmp_path):
+    first, later = resumed_with_a_new_key(tmp_path / "ceremony")
+    path = tmp_path / "ceremony" / "transcript.jsonl"
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await verify(pilot, app, path, format_fingerprint(first))  # the new key not confirmed
+        assert text_of(screen, "#anchor") == "NOT VERIFIED" and "third field" in (screen.error or "")
+        await pilot.press("escape")
+        screen = await verify(pilot, app, path, "", format_fingerprint(later))  # the first key not given
+        assert text_of(screen, "#anchor").startswith("PARTLY ANCHORED"), text_of(screen, "#anchor")
+        await pilot.press("escape")
+        screen = await verify(pilot, app, path, format_fingerprint(first), fingerprint_words(later))
+        assert text_of(screen, "#anchor").startswith("ANCHORED"), text_of(screen, "#anchor")
+        await pilot.press("escape")
+        screen = await verify(pilot, app, path, format_fingerprint(first), format_fingerprint(first))
+        assert text_of(screen, "#anchor") == "NOT VERIFIED" and screen.error  # not the new key
+        await pilot.press("escape")
+        screen = await verify(pilot, app, path, format_fingerprint(first), "not a fingerprint")
+        assert text_of(screen, "#anchor") == "NOT VERIFIED" and "new key" in (screen.error or "")

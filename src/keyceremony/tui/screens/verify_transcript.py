@@ -1,8 +1,9 @@
 """Verify a ceremony transcript (docs/tui.md §6).
 
 :func:`~keyceremony.transcript.verify_transcript` runs in a worker thread. The screen shows
-first whether the transcript is anchored to the fingerprint from the paper log (its
-``anchor_summary``: ANCHORED or UNANCHORED), then what was verified, or the error message.
+first whether the transcript is anchored to the fingerprints from the paper log (its
+``anchor_summary``: ANCHORED, PARTLY ANCHORED when a resume brought in a new ceremony key whose
+fingerprint was not given, or UNANCHORED), then what was verified, or the error message.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class VerifyTranscriptScreen(Screen[None]):
         yield Input(placeholder="path of the transcript", id="path")
         yield Label("Ceremony key fingerprint, from the paper log (hex or words; optional)", classes="field")
         yield Input(placeholder="leave empty if you have none; Enter verifies", id="fingerprint")
+        yield Label("New ceremony keys after resumes, from the paper log (in order, separated by ;)", classes="field")
+        yield Input(placeholder="optional; Enter verifies", id="later")
         with VerticalScroll():
             yield Static("", id="anchor", classes="status", markup=False)
             yield Static("", id="summary", classes="note", markup=False)
@@ -63,18 +66,30 @@ class VerifyTranscriptScreen(Screen[None]):
             except ValueError as err:
                 self._show_error(f"The fingerprint is not valid: {err}; correct it")
                 return
+        later: list[bytes] | None = None
+        texts = [t for t in self.query_one("#later", Input).value.split(";") if t.strip()]
+        if texts:
+            try:
+                later = [parse_fingerprint(t) for t in texts]
+            except ValueError as err:
+                self._show_error(f"A new key's fingerprint is not valid: {err}; correct it")
+                return
         self.done = False
         self.query_one("#anchor", Static).update("Verifying ...")
         self.query_one("#summary", Static).update("")
-        self._verify(path, expected)
+        self._verify(path, expected, later)
 
     @work(thread=True, exclusive=True, group="transcript")
-    def _verify(self, path: str, expected: bytes | None) -> None:
-        from keyceremony.errors import KeyCeremonyError
+    def _verify(self, path: str, expected: bytes | None, later: list[bytes] | None = None) -> None:
+        from keyceremony.errors import KeyCeremonyError, TranscriptKeyChanged
         from keyceremony.transcript import verify_transcript
 
         try:
-            result = verify_transcript(path, expected_fingerprint=expected)
+            result = verify_transcript(path, expected_fingerprint=expected, later_fingerprints=later)
+        except TranscriptKeyChanged as err:
+            self.app.call_from_thread(self._show_error, f"{err.diagnostics()}. Here: type each new key's fingerprint "
+                                      "from the paper log in the third field (in order, separated by ;)")  # fmt: skip
+            return
         except KeyCeremonyError as err:
             self.app.call_from_thread(self._show_error, err.diagnostics())
             return
