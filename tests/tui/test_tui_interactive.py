@@ -379,3 +379,29 @@ async def test_a_step_that_cannot_go_on_opens_a_dialog_and_an_abort_is_recorded(
     later = [format_fingerprint(f) for f in result.later_fingerprints]
     done = verify_cli(out, format_fingerprint(result.fingerprint), "key-generation", later=later)
     assert done.returncode == 0 and "ABORTED" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.asyncio
+async def test_quitting_while_a_question_waits_stops_the_ceremony_where_it_can_resume(tmp_path):
+    """Ctrl+Q in the middle of a ceremony is a stop, not a crash of the program: the engine ends
+    its wait, the state says where it stopped, and the transcript stays open to resume."""
+    from keyceremony.ceremony.adapters import SoftKeys
+    from keyceremony.ceremony.state import load_state
+
+    template = load_template("key-generation")
+    answers = load_answers(EXAMPLES / "key-generation.toml", template)
+    out = tmp_path / "ceremony"
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(CeremonyScreen(launch=CeremonyLaunch(template, answers, out, SoftKeys())))
+        assert await next_question(pilot, app.screen) is not None  # the roll call waits
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    for _ in range(100):  # the worker ends its wait within a few polls of the stop
+        state = load_state(out)
+        if state is not None and state.last_error:
+            break
+        await asyncio.sleep(0.05)
+    assert state is not None and state.status == "open" and "resumes here" in (state.last_error or "")
+    assert (out / "transcript.jsonl").is_file()

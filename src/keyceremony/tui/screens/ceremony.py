@@ -22,6 +22,7 @@ resume later. Never a traceback.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -132,7 +133,10 @@ class CeremonyScreen(Screen[None]):
             self.query_one("#out", Input).focus()
 
     def on_unmount(self) -> None:
+        """The screen goes away (Ctrl+Q): the engine stops at the next safe point, as after a pause."""
         self._stop.set()
+        if self.engine is not None:
+            self.engine.cancel()
         self._answer_with_cancel()
 
     # -- the form (run from an answers file)
@@ -256,7 +260,15 @@ class CeremonyScreen(Screen[None]):
         from keyceremony.errors import CeremonyCancelled, KeyCeremonyError
         from keyceremony.tui.driver import InteractivePrompter, ScreenPrompter
 
-        post = self.app.call_from_thread
+        app = self.app
+
+        def post(callback: Callable[..., object], *args: object) -> None:
+            """Run ``callback`` on the app's thread; nothing once the app has closed (Ctrl+Q)."""
+            try:
+                app.call_from_thread(callback, *args)
+            except RuntimeError:  # the app is gone; the engine stops at its next safe point
+                self._stop.set()
+
         template, answers, out = launch.template, launch.answers, launch.out
         try:
             post(self._opened, template, answers)
