@@ -258,6 +258,7 @@ warn = ["network", "swap"]      # a development machine is not air-gapped: warn,
 keep_card_files = true          # the drill below reads the cards
 [confirm]
 roll-call = true
+destroy = true
 seal = true
 new-fingerprint-recorded = true
 {people}

@@ -47,7 +47,8 @@ def test_a_derived_template_has_the_new_parameters_and_says_where_it_comes_from(
     text = derive_template(KEYGEN, key_label="payments-kek", algorithm="aes128", threshold=2, shares=3, paper="letter")
     derived = parse_template(text)
     assert derived.parameters == KeyGenerationParameters("payments-kek", "aes128", 2, 3, "letter")
-    assert f"Derived from key-generation v1 (sha256 {KEYGEN.sha256[:16]}) by the set-up form" in derived.description
+    derived_from = f"Derived from key-generation v{KEYGEN.version} (sha256 {KEYGEN.sha256[:16]}) by the set-up form"
+    assert derived_from in derived.description
     assert "threshold 3 -> 2, shares 5 -> 3" in derived.description
     assert "2-of-3" in derived.title and "3-of-5" not in derived.title
     assert derived.role("custodian").min == 3 and derived.step("hand-over").quorum_of("custodian") == 3

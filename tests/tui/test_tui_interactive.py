@@ -405,3 +405,67 @@ async def test_quitting_while_a_question_waits_stops_the_ceremony_where_it_can_r
         await asyncio.sleep(0.05)
     assert state is not None and state.status == "open" and "resumes here" in (state.last_error or "")
     assert (out / "transcript.jsonl").is_file()
+
+
+@pytest.mark.asyncio
+async def test_no_key_and_no_share_is_ever_on_the_screen(tmp_path):
+    """A key generation with a known key (the soft store's test hook), then a drill with one
+    card typed in: the screen is captured at every question and at the end, and none of the
+    captures holds the key (hex, either case), a share's text lines, or a typed line."""
+    from keyceremony.ceremony.adapters import SoftKeys
+    from keyceremony.tui.screens.questions import PresentCardsPanel as Present
+
+    key = b"keyceremony test key: NOT REAL!!"
+    template = load_template("key-generation")
+    answers = load_answers(EXAMPLES / "key-generation.toml", template)
+    shots: list[str] = []
+
+    async def capture(app: KeyceremonyApp, launch: CeremonyLaunch, answer: object) -> CeremonyScreen:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.push_screen(CeremonyScreen(launch=launch))
+            screen = app.screen
+            assert isinstance(screen, CeremonyScreen)
+            keys = Keys(pilot)
+            while (panel := await next_question(pilot, screen)) is not None:
+                shots.append(app.export_screenshot())
+                await answer(keys, panel)  # type: ignore[operator]
+                shots.append(app.export_screenshot())
+            shots.append(app.export_screenshot())
+            assert screen.outcome == "sealed", screen.message
+            return screen
+
+    out = tmp_path / "keygen"
+    await capture(KeyceremonyApp(host=FakeHost()), CeremonyLaunch(template, answers, out, SoftKeys(test_key=key)),
+                  answer_with_defaults)  # fmt: skip
+    cards = out / CARDS_DIR
+    shares = [read_shares(str(cards / f"card-{x}.pdf"))[0][1] for x in range(1, 6)]
+    typed = [line for line in to_text(shares[1]).splitlines() if line[:2].isdigit()]
+    drill_template = load_template("dr-drill")
+    text = (EXAMPLES / "dr-drill.toml").read_text(encoding="utf-8")
+    drill_answers = parse_answers(text[: text.index("[steps.present-cards]")], drill_template, base=tmp_path)
+    files = iter([cards / "card-1.pdf", cards / "card-3.pdf"])
+
+    async def present(keys: Keys, panel: object) -> None:
+        if not isinstance(panel, Present):
+            await answer_with_defaults(keys, panel)
+        elif panel.request.attempt == 3:  # the third card typed in, line by line
+            await keys.press("ctrl+t")
+            for line in typed:
+                await keys.typed(panel.query_one("#line", Input), line)
+                shots.append(keys.pilot.app.export_screenshot())  # type: ignore[attr-defined]
+                await keys.press("enter")
+        else:
+            await keys.typed(panel.query_one("#card", Input), str(next(files)))
+            await keys.press("enter")
+
+    await capture(KeyceremonyApp(host=FakeHost()),
+                  CeremonyLaunch(drill_template, drill_answers, tmp_path / "drill", SoftKeys()), present)  # fmt: skip
+    assert len(shots) > 60
+    secrets = [key.hex(), key.hex().upper(), key.decode()]
+    secrets += [line.split(" ", 1)[1].replace(" ", "")[:16] for share in shares
+                for line in to_text(share).splitlines() if line[:2].isdigit()]  # fmt: skip
+    secrets += [line.split(" ", 1)[1][:14] for line in typed]
+    for shot in shots:
+        flat = shot.replace("&#160;", " ")
+        for secret in secrets:
+            assert secret not in flat and secret not in flat.replace(" ", "")

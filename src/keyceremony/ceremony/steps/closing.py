@@ -20,6 +20,8 @@ class Destroy(StepHandler):
     kind = "destroy"
 
     def run(self, ctx: StepContext) -> None:
+        if ctx.step.confirm:  # what people destroy by hand (misprints, spoiled cards) comes first
+            ctx.confirm(ctx.step.id, ctx.step.confirm)
         items: list[tuple[str, dict[str, Any]]] = []
         made_here = ctx.engine.made_in_this_run
         if ctx.template.kind == "key-generation":

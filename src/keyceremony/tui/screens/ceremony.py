@@ -406,7 +406,9 @@ class CeremonyScreen(Screen[None]):
         kind = announcement.kind
         if kind is AnnouncementKind.STEP and announcement.step is not None:
             info = announcement.step
-            self.query_one("#step", Static).update(f"Step {info.number} of {info.total}: {info.title}")
+            # what to check, as the template words it, under the step's title
+            what = f"\n{info.instructions}" if info.instructions else ""
+            self.query_one("#step", Static).update(f"Step {info.number} of {info.total}: {info.title}{what}")
             if self.read_aloud:  # read aloud at an earlier step: one line from now on
                 what, hex_ = self.read_aloud[-1]
                 box = self.query_one("#fingerprint", Static)
