@@ -10,6 +10,7 @@ from tui_helpers import REPO, SIZE, FakeHost, share_set, wait_until, write_share
 
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
 from keyceremony.shares.collector import Outcome
+from keyceremony.shares.text import to_text
 from keyceremony.transcript import verify_transcript
 from keyceremony.tui.app import KeyceremonyApp
 from keyceremony.tui.screens.ceremony import CeremonyScreen
@@ -178,3 +179,35 @@ async def test_a_resumed_ceremony_with_a_new_key_is_partly_anchored_until_that_k
         await pilot.press("escape")
         screen = await verify(pilot, app, path, format_fingerprint(first), "not a fingerprint")
         assert text_of(screen, "#anchor") == "NOT VERIFIED" and "new key" in (screen.error or "")
+
+
+@pytest.mark.asyncio
+async def test_verify_cards_takes_a_card_typed_line_by_line_and_never_shows_it(tmp_path):
+    ours = share_set(1)
+    write_shares(tmp_path, ours, "card")
+    lines = [line for line in to_text(ours[1]).splitlines() if line[:2].isdigit()]
+    app = KeyceremonyApp(host=FakeHost())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, VerifySharesScreen)
+        screen.query_one("#path", Input).value = str(tmp_path / "card-1.txt")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(screen.answers) == 1)
+        await pilot.press("ctrl+t")
+        line = screen.query_one("#line", Input)
+        assert line.has_focus and line.password
+        shots = []
+        line.value = lines[0][:-1] + ("A" if lines[0][-1] != "A" else "B")  # a typo on line 1
+        await pilot.press("enter")
+        assert str(screen.query_one("#what").render()).startswith("line 01:") and not screen.answers[1:]
+        for text in lines:
+            line.value = text
+            shots.append(app.export_screenshot())
+            await pilot.press("enter")
+        assert len(screen.answers) == 2 and screen.answers[1].accepted, screen.answers[-1].message
+        assert screen.answers[1].source == "typed share #1" and text_of(screen, "#count").startswith("2 of 2")
+        shots.append(app.export_screenshot())
+    for shot in shots:
+        for text in lines:
+            assert text.split(" ", 1)[1][:12] not in shot.replace("&#160;", " ")

@@ -37,6 +37,7 @@ from keyceremony.ceremony.ports import (
     ScanBackRequest,
 )
 from keyceremony.ceremony.quorum import QuorumLine, quorum_lines, roster_lines
+from keyceremony.shares.typed import TypedShare
 from keyceremony.transcript import Actor
 from keyceremony.tui.paths import PathSuggester
 
@@ -313,7 +314,7 @@ class PresentCardsPanel(Question):
         super().__init__()
         self.request, self.default, self.expected, self.last = request, default, expected, last
         self.typing = False
-        self.lines: list[str] = []
+        self.typed = TypedShare()
         self.typed_count = typed_count
 
     def compose(self) -> ComposeResult:
@@ -345,7 +346,7 @@ class PresentCardsPanel(Question):
 
     def action_switch(self) -> None:
         self.typing = not self.typing
-        self.lines = []
+        self.typed = TypedShare()
         card = self.query_one("#card", Input).parent
         assert card is not None
         card.display = not self.typing
@@ -382,27 +383,20 @@ class PresentCardsPanel(Question):
         self.post_message(Answered([PresentedCard(path, *who)]))
 
     def _typed_line(self, field: Input) -> None:
-        from keyceremony.shares.text import HEADER, line_check_error, lines_needed
-
         line = field.value
         field.value = ""
         if not line.strip():
             return
-        number = len(self.lines) + 1
-        problem = line_check_error(line, number)
-        if problem:
-            self.problem(f"line {number:02d}: {problem}; type the line again.")
-            return
-        self.problem("")
-        self.lines.append(line)
-        field.placeholder = f"line {number + 1:02d} (masked)"
-        self.query_one("#what", Label).update(f"{number} line(s) typed and checked; type line {number + 1:02d}.")
-        if len(self.lines) != lines_needed(self.lines):
+        problem = self.typed.add(line)
+        self.problem(problem or "")
+        number = self.typed.next_number
+        field.placeholder = f"line {number:02d} (masked)"
+        self.query_one("#what", Label).update(f"{number - 1} line(s) typed and checked; type line {number:02d}.")
+        if problem or not self.typed.complete:
             return
         who = self._who()
         if who is None:
             return
         name = Path(f"typed share #{self.typed_count + 1}")
-        text = HEADER + "\n" + "\n".join(self.lines) + "\n"
-        self.lines = []
+        text, self.typed = self.typed.text(), TypedShare()
         self.post_message(Answered([PresentedCard(name, *who, text=text)]))

@@ -1,6 +1,7 @@
 """Verify share cards, one at a time (docs/tui.md §5).
 
-Each card (a card PDF, a scan or photo, or a share file) is read in a worker thread with
+Each card (a card PDF, a scan or photo, or a share file; or, after ``Ctrl+T``, its text form
+typed line by line, masked, each line checked as it is entered) is read in a worker thread with
 :func:`~keyceremony.recipes.sources.read_payloads`, then handed to a
 :class:`~keyceremony.shares.collector.ShareCollector`, which answers at once: accepted as share
 x of set X, or refused with the reason, and how many more are needed. With the set fingerprint
@@ -20,11 +21,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
+from keyceremony.shares.typed import TypedShare
 from keyceremony.tui.footer import KeysFooter, TitleBar
+from keyceremony.tui.paths import PathSuggester
 
 if TYPE_CHECKING:
     from keyceremony.recipes.sources import SourceContents
     from keyceremony.shares.collector import Answer, ShareCollector
+
+FILE_HINT = "Card: a card PDF, a scan or photo, or a share file (Enter reads it; Ctrl+T: type its text)"
+TYPE_HINT = "Type the card's numbered lines one at a time (masked, each checked); Ctrl+T: a card file"
 
 UNANCHORED = (
     "UNANCHORED: no set fingerprint was given; the cards are only checked against each other, "
@@ -36,6 +42,7 @@ class VerifySharesScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Home"),
         Binding("ctrl+n", "start_over", "Start over"),
+        Binding("ctrl+t", "switch", "File / type"),
     ]
 
     def __init__(self) -> None:
@@ -43,11 +50,16 @@ class VerifySharesScreen(Screen[None]):
         self.collector: ShareCollector | None = None
         self.answers: list[Answer] = []
         self.reading = 0  # cards being read now
+        self.typed: TypedShare | None = None  # None: cards come from files
+        self.typed_count = 0
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Label("Card: a card PDF, a scan or photo, or a share file (Enter reads it)", classes="field")
-        yield Input(placeholder="path of one card", id="path")
+        yield Label(FILE_HINT, classes="field", id="what")
+        yield Input(placeholder="path of one card", id="path", suggester=PathSuggester())
+        line = Input(placeholder="line 01 (masked)", id="line", password=True)
+        line.display = False
+        yield line
         yield Label("Expected set fingerprint, from the paper log (hex or words; optional)", classes="field")
         yield Input(placeholder="leave empty if you have none", id="fingerprint")
         yield Static(UNANCHORED, id="anchor", classes="status", markup=False)
@@ -89,9 +101,41 @@ class VerifySharesScreen(Screen[None]):
             return
         anchor.update(f"ANCHORED to the set fingerprint from the paper log: {format_fingerprint(expected)}")
 
+    def action_switch(self) -> None:
+        self.typed = TypedShare() if self.typed is None else None
+        typing = self.typed is not None
+        self.query_one("#path", Input).display = not typing
+        line = self.query_one("#line", Input)
+        line.display, line.placeholder = typing, "line 01 (masked)"
+        self.query_one("#what", Label).update(TYPE_HINT if typing else FILE_HINT)
+        (line if typing else self.query_one("#path", Input)).focus()
+
+    def _typed_line(self, field: Input) -> None:
+        assert self.typed is not None
+        line, field.value = field.value, ""
+        if not line.strip():
+            return
+        problem = self.typed.add(line)
+        number = self.typed.next_number
+        field.placeholder = f"line {number:02d} (masked)"
+        self.query_one("#what", Label).update(problem or f"{number - 1} line(s) typed and checked; type line "
+                                                         f"{number:02d}")  # fmt: skip
+        if problem or not self.typed.complete:
+            return
+        if self.collector is None and not self._open_collector():
+            return
+        self.typed_count += 1
+        text, self.typed = self.typed.text(), TypedShare()
+        self.query_one("#what", Label).update(TYPE_HINT)
+        field.placeholder = "line 01 (masked)"
+        self._show(self.collector.add_text(text, f"typed share #{self.typed_count}"))  # type: ignore[union-attr]
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "fingerprint":
-            self.query_one("#path", Input).focus()
+            self.query_one("#line" if self.typed is not None else "#path", Input).focus()
+            return
+        if event.input.id == "line":
+            self._typed_line(event.input)
             return
         path = event.value.strip()
         if not path:
