@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from keyceremony.recipes.sources import SourceContents
     from keyceremony.shares.collector import Answer, ShareCollector
 
-FILE_HINT = "Card: a card PDF, a scan or photo, or a share file (Enter reads it; Ctrl+T: type its text)"
-TYPE_HINT = "Type the card's numbered lines one at a time (masked, each checked); Ctrl+T: a card file"
+FILE_HINT = "Card: a PDF, scan, photo or share file; Enter reads it (Ctrl+T: type it in)"
+TYPE_HINT = "Type the card's numbered lines, one at a time (masked, checked); Ctrl+T: a file"
 
 UNANCHORED = (
     "UNANCHORED: no set fingerprint was given; the cards are only checked against each other, "
