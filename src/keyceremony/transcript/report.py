@@ -26,7 +26,8 @@ class Report:
     title: str
     facts: tuple[tuple[str, str], ...]  # (label, value) rows of the summary
     people: tuple[tuple[str, str], ...]  # (name, role)
-    entries: tuple[tuple[str, str, str, str, str, str], ...]  # seq, time, step, event, actors, data
+    # seq, time, step, event, actors, data (every value whole: one "name: value" line each)
+    entries: tuple[tuple[str, str, str, str, str, str], ...]
     signers: tuple[tuple[str, str], ...]  # who signs the paper: (name, role)
     source_name: str
     anchor: str = ""  # ANCHORED, PARTLY ANCHORED or UNANCHORED (first page, top)
@@ -56,7 +57,7 @@ def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str
         facts.append((f"New key at line {segment.line}", format_fingerprint(segment.fingerprint)))
     for name, value in sorted(result.meta.items()):
         if name != "title":
-            facts.append((name.replace("_", " ").capitalize(), _short(value)))
+            facts.append((name.replace("_", " ").capitalize(), data_text(value)))
     people = tuple((a.name, a.role) for a in result.actors)
     entries = tuple(
         (
@@ -65,7 +66,7 @@ def build_report(result: VerifiedTranscript, content: bytes, *, source_name: str
             e.step,
             e.event,
             ", ".join(f"{a.name} ({a.role})" for a in e.actors),
-            _short(e.data),
+            data_text(e.data),
         )
         for e in result.entries
     )
@@ -118,10 +119,27 @@ def notices(result: VerifiedTranscript) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _short(value: object, limit: int = 400) -> str:
-    """Entry data as compact text: canonical JSON without the outer braces, cut at ``limit``."""
-    text = encode(value).decode("utf-8") if not isinstance(value, str) else value
-    if text.startswith("{") and text.endswith("}"):
-        text = text[1:-1]
-    text = text.replace('","', '", "').replace('":', '": ')
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def data_text(value: object) -> str:
+    """Entry data as text for the report, every value whole (the report never cuts data): one
+    ``name: value`` line per value, nested names joined with dots (``software.python: 3.11.7``),
+    list items of objects numbered (``checks[0].name``), lists of plain values joined with ", "."""
+    return "\n".join(_lines(value, ""))
+
+
+def _lines(value: object, path: str) -> list[str]:
+    if isinstance(value, dict) and value:
+        return [line for key in sorted(value) for line in _lines(value[key], f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return [line for i, item in enumerate(value) for line in _lines(item, f"{path}[{i}]")]
+    if isinstance(value, list):
+        text = ", ".join(_plain(v) for v in value) if value else "[]"
+    else:
+        text = _plain(value)
+    return [f"{path}: {text}" if path else text]
+
+
+def _plain(value: object) -> str:
+    """A string as itself (``""`` when empty), anything else as canonical JSON (5, true, null, {})."""
+    if isinstance(value, str):
+        return value or '""'
+    return encode(value).decode("utf-8")
