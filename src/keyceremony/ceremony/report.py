@@ -71,8 +71,10 @@ def render_report(
                              f"{format_fingerprint(change.fingerprint)}", indent=2)  # fmt: skip
         _row(add, "in words", fingerprint_words(change.fingerprint), indent=2)
     add("")
-    path = out_dir / TRANSCRIPT_FILE
-    add("Transcript")
+    # files are named as they are in the ceremony folder, beside this report, so the report stays
+    # right when the folder is copied or archived elsewhere
+    path = Path(TRANSCRIPT_FILE)
+    add("Transcript (files in the ceremony folder, beside this report)")
     add(f"  {path}: intact and sealed; every signature and every link of the hash chain verified;")
     add(f"  the template's {len(template.steps)} steps ran in order, each with its quorum present.")
     if verified.anchored:  # the engine verifies with the fingerprints of the keys it made
@@ -91,10 +93,10 @@ def render_report(
     ]
     for change in verified.key_changes:
         command += ["--later-fingerprint", format_fingerprint(change.fingerprint)]
-    command += ["--requirements", str(requirements)]
-    add(f"  check it: {shlex.join(command)}")
+    command += ["--requirements", requirements.name]
+    add(f"  check it, in the ceremony folder: {shlex.join(command)}")
     if pdf is not None:
-        add(f"  print for signing: {pdf} (every entry, the file's SHA-256, signature lines)")
+        add(f"  print for signing: {Path(pdf).name} (every entry, the file's SHA-256, signature lines)")
     add("")
     add("Steps")
     for number, step in enumerate(template.steps, start=1):

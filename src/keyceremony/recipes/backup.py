@@ -483,7 +483,12 @@ def recover_backup(
                 f"the drill copy '{label}' could not be removed from {where} ({left} object(s) "
                 "left); delete it by hand"
             )
-        outcome = f"drill copy deleted after the checks; nothing was kept ({left} objects labelled '{label}')"
+        token = getattr(backend, "token_label", None)
+        if token:  # the token was searched again: say what it holds now
+            outcome = (f"drill copy deleted after the checks; nothing was kept (token '{token}' holds {left} "
+                       f"objects labelled '{label}')")  # fmt: skip
+        else:
+            outcome = "drill copy wiped from memory after the checks; nothing was kept (no token was involved)"
     else:
         kind = "token object" if persistent else "session object"
         export = "extractable (wrapped only)" if extractable else "not extractable"

@@ -64,7 +64,7 @@ class GenerateKey(StepHandler):
             {"key_label": p.key_label, "algorithm": p.algorithm, "kcv": kcv, "store": store_name(ctx),
              "persistent": ctx.keys.persistent, "sensitive": True, "export": "wrapped only"},
         )  # fmt: skip
-        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{p.key_label}' generated, check value {kcv}")
+        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{p.key_label}' generated, check value {kcv.upper()}")
         ctx.complete({"kcv": kcv})
 
     def resume(self, ctx: StepContext, prior: list[Entry]) -> bool:

@@ -99,8 +99,10 @@ class Preflight(StepHandler):
                 f"check-{r.outcome}",
                 {"check": r.check, "policy": r.policy, "relaxed_for_rehearsal": r.check in relaxed, "detail": r.detail},
             )
-            if r.outcome != "passed":
-                ctx.say(f"preflight check '{r.check}' {r.outcome}: {r.detail}", "warning")
+            if r.outcome == "warned":
+                ctx.say(f"preflight check '{r.check}' warned: {r.detail}", "warning")
+            elif r.outcome == "failed":  # a stop, not a warning: the step stops once all are said
+                ctx.say(f"STOP: preflight check '{r.check}' failed: {r.detail}")
         failed = [r for r in results if r.outcome == "failed"]
         if failed:
             detail = "; ".join(f"{r.check}: {r.detail}" for r in failed)

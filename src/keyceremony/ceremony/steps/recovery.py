@@ -305,8 +305,8 @@ class TestDecrypt(StepHandler):
         kcv = backend.key_check_value(key)
         if not hmac.compare_digest(kcv, package.key_check_value):
             raise KeyCheckMismatch(
-                f"key '{key.label}': its check value {kcv} is not the backed-up key's "
-                f"{package.key_check_value}; it is not the key that was backed up"
+                f"key '{key.label}': its check value {kcv.upper()} is not the backed-up key's "
+                f"{package.key_check_value.upper()}; it is not the key that was backed up"
             )
         ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"test-decrypting with key '{key.label}'", finished=False)
         backend.check_canary(key, package.canary, package.public_key)
@@ -356,7 +356,7 @@ class Report(StepHandler):
         ctx.append("drill-report" if drill else "recovery-report", data)
         ctx.say(
             f"{'Drill' if drill else 'Recovery'}: {data['outcome']}; key '{data['key_label']}', "
-            f"check value {data['kcv']}",
+            f"check value {str(data['kcv']).upper()}",
             "done",
         )
         ctx.complete({"outcome": data["outcome"]})
