@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -20,3 +21,11 @@ def test_demo_runs_and_proves_what_it_says(tmp_path):
                    "What the ceremonies proved", "both transcripts verify"):
         assert phrase in out
     assert (tmp_path / "demo" / "ceremony" / "drill" / "transcript-report.pdf").exists()
+    # The auditor's command the demo prints runs as pasted, with the fingerprint: ANCHORED.
+    hint = next(line for line in out.splitlines() if "keyceremony transcript verify" in line)
+    argv = shlex.split(hint)
+    assert argv[:3] == ["keyceremony", "transcript", "verify"] and "--fingerprint" in argv, hint
+    verified = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True, timeout=60)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "ANCHORED to the fingerprint read at the roll call" in verified.stdout
+    assert "matches the fingerprint given" in verified.stdout

@@ -302,11 +302,12 @@ def _ceremony_demo(out: Path) -> None:
     transcripts verified with the templates' requirements."""
     import json
     import secrets
+    import shlex
     import shutil
     import subprocess
 
     from keyceremony.cards.raster import render_pdf
-    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.transcript import TemplateRequirements, verify_transcript
 
     out = out.resolve()  # the answers files name the card scans by absolute path
@@ -382,7 +383,7 @@ def _ceremony_demo(out: Path) -> None:
         print("What the ceremonies proved:")
         _say(f"key generation: {len(keygen.entries)} signed, hash-chained entries over the steps "
              f"{', '.join(keygen.steps)}, each with its quorum; transcript verified and sealed")
-        _say(f"ceremony key {' '.join(to_words(keygen.fingerprint)[:4])} ... destroyed at the seal: "
+        _say(f"ceremony key {format_fingerprint(keygen.fingerprint)} destroyed at the seal: "
              "nothing can be added to the record")
         _say(f"DR drill: cards {', '.join(map(str, chosen))} read back from 150 dpi images, 2° askew; the key "
              f"'{recovered.get('backed_up_label')}' recovered with check value {str(recovered.get('kcv', '')).upper()} "
@@ -393,8 +394,11 @@ def _ceremony_demo(out: Path) -> None:
         _say(f"the cards were checked against the set fingerprint written down at key generation "
              f"({made['set_fingerprint']}): ANCHORED, recorded in the transcript")
         _say(f"canary: {tested.get('canary', 'checked')}; the throwaway copy was then destroyed")
-        _say(f"both transcripts verify: `keyceremony transcript verify {out}/drill/transcript.jsonl` "
-             f"(reports for signing: transcript-report.pdf) — {seconds:.1f} s for both ceremonies")
+        _say(f"both transcripts verify (reports for signing: transcript-report.pdf) — {seconds:.1f} s for both "
+             "ceremonies; an auditor checks the drill's against the fingerprint read aloud at its roll call:")
+        print(f"      keyceremony transcript verify {shlex.quote(str(out / 'drill' / 'transcript.jsonl'))} "
+              f"--fingerprint '{format_fingerprint(drill.fingerprint)}' "
+              f"--requirements {shlex.quote(str(out / 'drill' / 'requirements.json'))}")
     finally:
         if hsm_dir is not None:
             shutil.rmtree(hsm_dir, ignore_errors=True)
