@@ -222,3 +222,16 @@ def test_ctrl_c_ends_cleanly_and_restores_the_echo(shares, tmp_path):
                                 [f"{lines[0]}\n".encode(), b"\x03"])
     assert code == 130, shown
     assert b"typing stopped (Ctrl+C); nothing was recovered or written" in shown and b"Traceback" not in shown
+
+
+def test_a_pasted_backup_share_file_with_its_blank_line_and_package_block_on_a_terminal(backup, tmp_path):
+    # One paste: the whole share-2.txt (header, comments, the share, an empty line, the package
+    # block); the empty line inside it does not end typing, the package block is not a share.
+    paste = (backup / "share-2.txt").read_text().encode()
+    assert b"\n\nkeyceremony backup package v1\n" in paste
+    keys = [paste] + [f"{line}\n".encode() for x in (3, 5) for line in data_lines(backup / f"share-{x}.txt")]
+    code, shown = on_a_terminal(["recover", "--type", "--package", backup / "package.kcb", "--drill"], tmp_path,
+                                [*keys, b"\n"])
+    assert code == 0, shown
+    assert b"Recovery drill: PASSED" in shown and b"typed share #1 (share 2)" in shown
+    assert b"type the line again" not in shown and b"not complete" not in shown

@@ -99,7 +99,8 @@ def type_shares(
         _say(f"From the files: {collector.status()}.")
     typed: SharesFrom = []
     refused = refused_lines = 0
-    number, share, headed, in_package, warned_blank = 1, TypedShare(), False, False, False
+    number, share, headed, warned_blank = 1, TypedShare(), False, False
+    package_line = 0  # in a pasted backup package block: the number of its next line, else 0
     noted: tuple[bytes, int, int, int] | None = None
     pushed: str | None = None  # a piped line read ahead after an empty line
     with _terminal(no_echo):
@@ -132,11 +133,11 @@ def type_shares(
                     continue
                 if share.lines:
                     _say(f"  share #{number} was not complete ({len(share.lines)} line(s)) and was not used")
-                elif headed and not in_package and not tty:
+                elif headed and not package_line and not tty:
                     continue  # a blank line after a piped share's header, before its data lines
                 break
             warned_blank = False
-            skipped, in_package, headed, share = _skip(line, number, share, in_package, headed)
+            skipped, package_line, headed, share = _skip(line, number, share, package_line, headed)
             if skipped:
                 continue
             problem = share.add(line)
@@ -182,26 +183,30 @@ def _next_file_header() -> str | None:
 
 
 def _skip(
-    line: str, number: int, share: TypedShare, in_package: bool, headed: bool
-) -> tuple[bool, bool, bool, TypedShare]:
-    """Whether ``line`` is skipped (a header, a comment, a backup package block's line), and the
-    state after it: (skipped, in_package, headed, share)."""
+    line: str, number: int, share: TypedShare, package_line: int, headed: bool
+) -> tuple[bool, int, bool, TypedShare]:
+    """Whether ``line`` is skipped (a header, a comment, the next line of a backup package
+    block), and the state after it: (skipped, package_line, headed, share). A package block
+    ends at the first line that is not its next line (that line is then a share's)."""
+    from keyceremony.shares.text import line_check_error
     from keyceremony.shares.typed import TypedShare, printed_line
 
     try:
         kind = printed_line(line)
     except ValueError as err:
         _say(f"  {err}")
-        return True, in_package, headed, share
+        return True, package_line, headed, share
     if kind == "comment":
-        return True, in_package, headed, share
+        return True, package_line, headed, share
     if kind in ("header", "package"):
         if share.lines:
             _say(f"  a new header came before share #{number} was complete ({len(share.lines)} line(s)); "
                  "that share was not used")
             share = TypedShare()
-        return True, kind == "package", kind == "header", share
-    return in_package, in_package, headed, share  # a package block's data lines are not a share's
+        return True, int(kind == "package"), kind == "header", share
+    if package_line and line_check_error(line, package_line) is None:
+        return True, package_line + 1, headed, share
+    return False, 0, headed, share
 
 
 def _note_header(
