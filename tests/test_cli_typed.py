@@ -235,3 +235,8 @@ def test_a_pasted_backup_share_file_with_its_blank_line_and_package_block_on_a_t
     assert code == 0, shown
     assert b"Recovery drill: PASSED" in shown and b"typed share #1 (share 2)" in shown
     assert b"type the line again" not in shown and b"not complete" not in shown
+
+
+def test_an_endless_pipe_of_comment_lines_ends(tmp_path):
+    result = run("combine", "--type", "--out", "x.bin", cwd=tmp_path, stdin="# a comment\n" * 5000)
+    assert result.returncode == 2 and "100 lines in a row are not share lines" in result.stderr

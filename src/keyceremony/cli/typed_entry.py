@@ -138,11 +138,10 @@ def type_shares(
                 break
             warned_blank = False
             skipped, package_line, headed, share = _skip(line, number, share, package_line, headed)
-            if skipped:
-                continue
-            problem = share.add(line)
-            if problem:
-                _say(f"  {problem}")
+            problem = None if skipped else share.add(line)
+            if skipped or problem:  # lines in a row that are not a share's: endless junk from a pipe must end
+                if problem:
+                    _say(f"  {problem}")
                 refused_lines += 1
                 if refused_lines >= TYPED_REFUSALS_LIMIT and not tty:
                     raise UsageError(f"standard input: {refused_lines} lines in a row are not share lines; "
