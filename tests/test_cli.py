@@ -418,8 +418,8 @@ def test_combine_type_from_stdin(ceremony, tmp_path):
             col = bad.index("  ") + 3
             bad = bad[:col] + ("Q" if bad[col] != "Q" else "R") + bad[col + 1 :]
             lines = lines[:2] + [bad] + lines[2:]
-        typed += [line.lower() if x == 5 else line for line in lines] + [""]
-    typed.append("")
+        typed += [line.lower() if x == 5 else line for line in lines]
+    typed.append("")  # one empty line ends typing
     result = ok(run("combine", "--type", "--out", "-", cwd=tmp_path, stdin="\n".join(typed).encode()))
     assert result.stdout == SECRET  # prompts go to stderr, never into the secret
     stderr = err_text(result)

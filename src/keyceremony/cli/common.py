@@ -286,19 +286,21 @@ def _read_stdin_secret(limit: int) -> bytearray:
     return secret
 
 
-def read_typed_line() -> str:
-    """One line typed in for ``combine --type``, without its line end; EOFError at the end.
+def read_typed_line(*, echo: bool = True) -> str:
+    """One line typed in for ``--type``, without its line end; EOFError at the end.
 
-    On a terminal it is ``input()``. From a pipe or file a line is read up to TYPED_LINE_LIMIT
-    characters, so endless input without line ends (/dev/zero) is refused, not gathered for ever;
-    a closed standard input raises StreamError."""
+    On a terminal it is ``input()``; with ``echo`` False a plain read (the caller has turned the
+    terminal's echo off, and ``input()`` with the readline module would echo by itself). From a
+    pipe or file a line is read up to TYPED_LINE_LIMIT characters, so endless input without line
+    ends (/dev/zero) is refused, not gathered for ever; a closed standard input raises StreamError."""
     stdin = sys.stdin
     if isinstance(stdin, ClosedStream):
         stdin.fail()
-    if stdin.isatty():
+    tty = stdin.isatty()
+    if tty and echo:
         return input()
     try:
-        line = stdin.readline(TYPED_LINE_LIMIT + 1)
+        line = stdin.readline() if tty else stdin.readline(TYPED_LINE_LIMIT + 1)
     except (OSError, ValueError, UnicodeDecodeError) as err:
         raise StreamError(f"standard input cannot be read ({getattr(err, 'strerror', None) or err}); "
                           "type the shares on a terminal or pipe in their lines") from None

@@ -32,12 +32,14 @@ from keyceremony.cli.common import (
     read_pin,
     write_stdout,
 )
+from keyceremony.cli.typed_entry import add_typing_options, type_shares
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
     from keyceremony.keys.backend import KeyBackend
     from keyceremony.keys.model import KeyAlgorithm
     from keyceremony.recipes.backup import Backup
+    from keyceremony.shares.payload import SharePayload
 ALGORITHMS = ("aes256", "aes192", "aes128", "ec-p256", "ed25519")
 WRAP_MECHANISMS = ("AES_KEY_WRAP_KWP", "AES_KEY_WRAP_PAD")
 
@@ -73,11 +75,13 @@ def add_key_commands(sub: Subcommands) -> None:
     p = sub.add_parser(
         "recover",
         help="recover a backed-up key from k cards into an HSM token, or rehearse it with --drill",
-        description="Rebuild the wrapping key from k cards or share files, unwrap the key into the "
+        description="Rebuild the wrapping key from k cards or share files (or shares typed in with "
+        "--type: pasted share files are taken as they are, one empty line ends), unwrap the key into the "
         "target token (not extractable by default), and prove it: its check value and canary must "
         "match the backup package. The package is read from the cards unless --package is given.",
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="share .txt files, card PDFs or photos")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="share .txt files, card PDFs or photos")
+    add_typing_options(p)
     p.add_argument("--package", metavar="FILE",
                    help="the backup package (package.kcb); optional: every card carries it")
     _backend_options(p, "--into", "where the key goes: pkcs11 (an HSM token; the default when --module "
@@ -350,6 +354,16 @@ def _recover(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.reveal} already exists; choose another file or add --force")
     if args.new_label and args.drill:
         raise UsageError("--drill uses a scratch label and keeps nothing; leave out --label")
+    if args.no_echo and not args.type:
+        raise UsageError("--no-echo hides shares typed in: use it with --type")
+    if not args.sources and not args.type:
+        raise UsageError("name the cards or share files (SOURCE), or add --type to type shares in")
+    if args.type and not args.sources and not args.package:
+        raise UsageError(
+            "typed shares rebuild the wrapping key, but the backup package is needed too: give "
+            "--package package.kcb, or one card of this backup (PDF or photo: its 'Backup package' "
+            "QR code) or one of its share .txt files (its package block) as SOURCE"
+        )
 
     from keyceremony.atomic_file import write_atomically
     from keyceremony.recipes.backup import gather_recovery_inputs, recover_backup, reveal_key
@@ -357,8 +371,17 @@ def _recover(args: argparse.Namespace) -> int:
     progress = Progress()
     t0 = time.perf_counter()
     anchors = backup_anchors(args)
+    typed: list[tuple[str, SharePayload]] = []
+    if args.type:
+        accepted, _, others = type_shares([], anchors.set_fingerprint, no_echo=args.no_echo)
+        typed = accepted + others  # shares of other sets too: recovery refuses an unanchored mix
+        if not typed and not args.sources:
+            from keyceremony.errors import ThresholdNotMet
+
+            raise ThresholdNotMet("no typed share was accepted (see above); type the lines of at least the "
+                                  "threshold number of this backup's cards, each card once", have=0, need=1)
     with gather_recovery_inputs(
-        args.sources, package_path=args.package, on_step=progress.step, anchors=anchors
+        args.sources, package_path=args.package, on_step=progress.step, anchors=anchors, typed=typed
     ) as inputs:
         progress.done()
         anchor_lines = backup_anchor_lines(inputs)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, cast
 from keyceremony.atomic_file import write_atomically
 from keyceremony.cli.anchors import add_set_fingerprint_option, anchor_lines, parse_fingerprint_option
 from keyceremony.cli.common import (
-    TYPED_REFUSALS_LIMIT,
     Progress,
     Subcommands,
     check_threshold,
@@ -25,9 +24,9 @@ from keyceremony.cli.common import (
     output_file,
     output_folder,
     read_secret,
-    read_typed_line,
     write_stdout,
 )
+from keyceremony.cli.typed_entry import add_typing_options, type_shares
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -55,7 +54,7 @@ def add_share_commands(sub: Subcommands) -> None:
 
     p = sub.add_parser("combine", help="recover a secret from share files")
     p.add_argument("sources", nargs="*", metavar="SHARE", help="share .txt files, card PDFs or images")
-    p.add_argument("--type", action="store_true", help="type shares in from their cards' text lines")
+    add_typing_options(p)
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
@@ -179,6 +178,8 @@ def _combine(args: argparse.Namespace) -> int:
 
     if output_file(args.out, "--out") and not args.force:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
+    if args.no_echo and not args.type:
+        raise UsageError("--no-echo hides shares typed in: use it with --type")
     if not args.sources and not args.type:
         raise UsageError("name the share files to combine, or add --type to type shares in")
     anchor = parse_fingerprint_option(args.fingerprint)
@@ -188,7 +189,7 @@ def _combine(args: argparse.Namespace) -> int:
     progress.done()
     refused = 0
     if args.type:
-        typed, refused, others = _type_shares(items, anchor)
+        typed, refused, others = type_shares(items, anchor, no_echo=args.no_echo)
         items.extend(typed + others)  # shares of other sets too: recover_secret refuses an unanchored mix
     if not items and len(problems) == 1:
         raise problems[0]
@@ -232,71 +233,6 @@ def _combine(args: argparse.Namespace) -> int:
     for line in anchor_lines(recovery.anchored, recovery.reference.fingerprint()):
         print(line, file=sys.stderr)
     return 0
-
-
-def _type_shares(given: SharesFrom, anchor: bytes | None = None) -> tuple[SharesFrom, int, SharesFrom]:
-    """Prompt for shares typed from their cards, checking every line as it is entered and
-    answering each share at once (accepted as share x of set X, or refused and why). Returns
-    the accepted shares, how many were refused, and the typed shares of other sets (unanchored)."""
-    from keyceremony.shares.collector import ShareCollector
-    from keyceremony.shares.text import HEADER, line_check_error, lines_needed
-
-    collector = ShareCollector(expected_fingerprint=anchor)
-    for source, payload in given:  # shares from files count towards the threshold shown
-        collector.add(source, payload)
-    typed: SharesFrom = []
-    refused = 0
-    print("Type each share's numbered lines from its card, one line at a time.", file=sys.stderr)
-    print("A share ends by itself after its last line (or type an empty line); an empty line", file=sys.stderr)
-    print("before any line ends typing.", file=sys.stderr)
-    if collector.reference is not None:
-        print(f"From the files: {collector.status()}.", file=sys.stderr)
-    completed = False  # the last share ended by itself: one empty line after it separates
-    refused_lines = 0  # in a row: endless junk from a pipe must end
-    number = 0  # every share typed gets a number, accepted or not, so answers name it
-    while True:
-        number += 1
-        lines: list[str] = []
-        while True:
-            # The prompt goes to stderr: with --out - stdout carries only the secret.
-            print(f"share #{number}, line {len(lines) + 1:02d}: ", end="", file=sys.stderr, flush=True)
-            try:
-                line = read_typed_line()
-            except EOFError:  # input ended: end the prompt's line, then as an empty line
-                print(file=sys.stderr)
-                line, completed = "", False
-            if not line.strip():
-                if completed and not lines:
-                    completed = False
-                    continue
-                break
-            completed = False
-            problem = line_check_error(line, len(lines) + 1)
-            if problem:
-                print(f"  {problem}; type the line again", file=sys.stderr)
-                refused_lines += 1
-                if refused_lines >= TYPED_REFUSALS_LIMIT and not sys.stdin.isatty():
-                    raise UsageError(f"standard input: {refused_lines} lines in a row are not share lines; "
-                                     "pipe in the lines typed from the cards")
-                continue
-            refused_lines = 0
-            lines.append(line)
-            if len(lines) == lines_needed(lines):
-                print(f"  share #{number} is complete ({len(lines)} lines)", file=sys.stderr)
-                completed = True
-                break
-        if not lines:
-            others = [(src, p) for src, p in collector.others if src.startswith("typed share #")]
-            return typed, refused, others
-        source = f"typed share #{number}"
-        answer = collector.add_text(HEADER + "\n" + "\n".join(lines) + "\n", source)
-        print(f"  {answer.message}", file=sys.stderr)
-        refused += not answer.accepted
-        if answer.accepted:
-            typed.append(collector.accepted[answer.share_number or 0])
-            if collector.complete:
-                print("  Enough shares: type an empty line to recover (or another share to cross-check).",
-                      file=sys.stderr)
 
 
 # --- verify-share --------------------------------------------------------------------------------

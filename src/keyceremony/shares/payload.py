@@ -166,6 +166,14 @@ def encoded_length(prefix: bytes) -> int | None:
     return pos + 4 + secret_len + PUBLIC_KEY_LEN + SIGNATURE_LEN + CHECK_LEN
 
 
+def header_fields(prefix: bytes) -> tuple[bytes, int, int, int] | None:
+    """(set_id, threshold, count, x) from the first bytes of a v1 share, once they are in."""
+    if len(prefix) < _HEAD.size or prefix[:3] != MAGIC or prefix[3] != VERSION:
+        return None
+    _, _, set_id, threshold, count, x, _ = _HEAD.unpack_from(prefix)
+    return set_id, threshold, count, x
+
+
 def signing_input(header: bytes, y_digest: bytes, public_key: bytes) -> bytes:
     return SIGNATURE_CONTEXT + header + y_digest + public_key
 

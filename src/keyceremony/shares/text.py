@@ -373,17 +373,20 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
 def lines_needed(typed_lines: list[str]) -> int | None:
     """How many data lines a share needs in all, from its first typed (and checked) lines;
     None until its header has been typed."""
-    chars = "".join(_clean_line(n, line, None, n) for n, line in enumerate(typed_lines, 1))
-    usable = len(chars) // 8 * 8
-    try:
-        prefix = base32.decode(chars[:usable].encode("ascii"))
-    except ValueError:
-        return None
-    total = encoded_length(prefix)
+    total = encoded_length(typed_prefix(typed_lines))
     if total is None:
         return None
     total_chars = -(-total * 8 // 5)  # unpadded base32 (RFC 4648 §6)
     return -(-total_chars // CHARS_PER_LINE)
+
+
+def typed_prefix(typed_lines: list[str]) -> bytes:
+    """The payload bytes the first typed (and checked) lines hold, as far as whole bytes go."""
+    chars = "".join(_clean_line(n, line, None, n) for n, line in enumerate(typed_lines, 1))
+    try:
+        return base32.decode(chars[: len(chars) // 8 * 8].encode("ascii"))
+    except ValueError:
+        return b""
 
 
 def line_check_error(line: str, expected: int) -> str | None:
