@@ -56,6 +56,7 @@ class Ceremony:
     folder: Path
     secret: bytes
     stdout: str
+    stderr: str = ""
 
     def share(self, x: int) -> Path:
         return self.folder / f"share-{x}.txt"
@@ -68,7 +69,7 @@ class Ceremony:
 def split(folder: Path, secret: bytes, k: int = 3, n: int = 5, *extra: object) -> Ceremony:
     folder.mkdir(parents=True, exist_ok=True)
     result = ok(run("split", "-k", k, "-n", n, "--in", "-", "--out", "shares", *extra, cwd=folder, stdin=secret))
-    return Ceremony(folder / "shares", secret, result.stdout.decode())
+    return Ceremony(folder / "shares", secret, result.stdout.decode(), result.stderr.decode())
 
 
 @pytest.fixture(scope="module")
@@ -552,6 +553,10 @@ def test_split_cards(cards):
     from keyceremony.cards.raster import render_pdf
 
     assert render_pdf(cards.folder / "card-1.pdf", dpi=72)[0].size == (612, 792)  # US letter
+
+
+def test_fewer_custodians_than_cards_is_warned_of(cards):
+    assert "WARNING: 2 --custodian name(s) for 3 cards: card 3 carries no custodian's name" in cards.stderr
 
 
 def test_custodians_are_printed_on_their_cards(cards):

@@ -97,6 +97,12 @@ def _split(args: argparse.Namespace) -> int:
         from keyceremony.cards.share_cards import check_card_names
 
         check_card_names(args.label, args.custodian)
+    if args.custodian and len(args.custodian) < args.shares:  # a name left out, most likely
+        first = len(args.custodian) + 1
+        which = f"card {first} carries" if first == args.shares else f"cards {first}-{args.shares} carry"
+        print(f"keyceremony: WARNING: {len(args.custodian)} --custodian name(s) for {args.shares} cards: {which} "
+              "no custodian's name (a blank line to write it in by hand); give one --custodian per card to print "
+              "every name", file=sys.stderr)  # fmt: skip
     out = output_folder(args.out)
     targets = [out / f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if args.cards:
