@@ -98,8 +98,8 @@ def _split(args: argparse.Namespace) -> int:
 
         check_card_names(args.label, args.custodian)
     if args.custodian and len(args.custodian) < args.shares:  # a name left out, most likely
-        first = len(args.custodian) + 1
-        which = f"card {first} carries" if first == args.shares else f"cards {first}-{args.shares} carry"
+        blank = len(args.custodian) + 1  # the first card without a name
+        which = f"card {blank} carries" if blank == args.shares else f"cards {blank}-{args.shares} carry"
         print(f"keyceremony: WARNING: {len(args.custodian)} --custodian name(s) for {args.shares} cards: {which} "
               "no custodian's name (a blank line to write it in by hand); give one --custodian per card to print "
               "every name", file=sys.stderr)  # fmt: skip
