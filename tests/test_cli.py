@@ -394,6 +394,25 @@ def test_verify_share_with_the_fingerprint(ceremony, other_set, tmp_path):
     assert b"OK" not in result.stdout
 
 
+def test_verify_share_answers_several_files_in_turn_and_fails_if_any_is_refused(ceremony, other_set, tmp_path):
+    forged_copy(ceremony.share(1), tmp_path / "forged.txt")
+    result = run("verify-share", ceremony.share(2), "forged.txt", ceremony.share(3), cwd=tmp_path)
+    out, err = result.stdout.decode(), err_text(result)
+    assert result.returncode == 1, err
+    assert f"{ceremony.share(2)}: consistent" in out and f"{ceremony.share(3)}: consistent" in out
+    assert "forged.txt: the share's signature does not verify" in err and "forged.txt: consistent" not in out
+    assert out.rstrip().endswith("2 of 3 source(s) verified; 1 refused (above)")
+    # anchored, every file is held to the paper log's fingerprint; one of another set is refused
+    result = run("verify-share", ceremony.share(2), other_set.share(2), "--fingerprint", ceremony.fingerprint,
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode != 0 and "not the one recorded at the ceremony" in err_text(result)
+    assert "1 of 2 source(s) verified" in result.stdout.decode()
+    # unanchored, shares of two sets are each consistent, and the note says they are not one set
+    result = ok(run("verify-share", ceremony.share(2), other_set.share(2), cwd=tmp_path))
+    assert "NOTE: these shares are of 2 different sets" in err_text(result)
+    assert result.stdout.decode().rstrip().endswith("2 of 2 source(s) verified")
+
+
 def test_verify_share_of_a_forged_or_damaged_share(ceremony, tmp_path):
     forged_copy(ceremony.share(1), tmp_path / "forged.txt")
     result = run("verify-share", "forged.txt", cwd=tmp_path)

@@ -61,8 +61,17 @@ def add_share_commands(sub: Subcommands) -> None:
     add_set_fingerprint_option(p)
     p.set_defaults(run=_combine)
 
-    p = sub.add_parser("verify-share", help="check one share on its own: integrity, signature, set")
-    p.add_argument("source", metavar="SHARE", help="a share .txt file, card PDF or image")
+    p = sub.add_parser(
+        "verify-share",
+        help="check shares one by one, each on its own: integrity, signature, set",
+        description=(
+            "Check each share (a share .txt file, a card PDF or a scan or photo of a card) on its own: "
+            "its text or QR code reads, its signature verifies under the set key it carries, and, with "
+            "--fingerprint, its set is the one recorded in the ceremony's paper log. Nothing is combined. "
+            "With several files, each is answered in turn; the exit status is not 0 if any was refused."
+        ),
+    )
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="share .txt files, card PDFs or images")
     p.add_argument("--fingerprint", metavar="FP",
                    help="the set fingerprint recorded at the ceremony: 32 hex digits or its 16 words")
     p.set_defaults(run=_verify_share)
@@ -245,13 +254,40 @@ def _combine(args: argparse.Namespace) -> int:
 
 
 def _verify_share(args: argparse.Namespace) -> int:
+    from keyceremony.errors import KeyCeremonyError
+
+    expected = parse_fingerprint_option(args.fingerprint)
+    if len(args.sources) == 1:  # one file: its error is the command's error, as always
+        _verify_one(args.sources[0], expected)
+        return 0
+    refused: list[int] = []
+    sets: dict[str, str] = {}  # set fingerprint -> the first source of that set
+    for name in args.sources:
+        try:
+            for source, fingerprint in _verify_one(name, expected):
+                sets.setdefault(fingerprint, source)
+        except KeyCeremonyError as err:  # answer this file, then go on with the next
+            print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
+            refused.append(err.exit_code)
+    if len(sets) > 1:
+        print(f"NOTE: these shares are of {len(sets)} different sets ("
+              + "; ".join(f"{fp} first in {src}" for fp, src in sets.items())
+              + "); a recovery needs shares of one set", file=sys.stderr)  # fmt: skip
+    checked = len(args.sources)
+    print(f"{checked - len(refused)} of {checked} source(s) verified" + (f"; {len(refused)} refused (above)"
+                                                                          if refused else ""))  # fmt: skip
+    return max(refused, default=0)
+
+
+def _verify_one(name: str, expected: bytes | None) -> list[tuple[str, str]]:
+    """Verify and describe the shares in one source; (source, set fingerprint) of each."""
     from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.codec.pgp_words import to_words
     from keyceremony.recipes.sources import read_shares
     from keyceremony.shares.shareset import check_fingerprint, describe_set, verify_share
 
-    expected = parse_fingerprint_option(args.fingerprint)
-    for source, payload in read_shares(args.source):
+    done = []
+    for source, payload in read_shares(name):
         verify_share(payload, source=source)
         if expected is not None:
             check_fingerprint(payload, expected.hex(), source=source)
@@ -267,4 +303,5 @@ def _verify_share(args: argparse.Namespace) -> int:
         else:
             print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
                   "--fingerprint); only then is the share known to be genuine")
-    return 0
+        done.append((source, format_fingerprint(payload.fingerprint())))
+    return done
