@@ -1,18 +1,10 @@
 """Fixtures of the terminal UI tests: the SoftHSM2 token fixture of tests/keys (tokens ``root``
-and ``recovery``), as tests/ceremony uses it."""
+and ``recovery``), as tests/ceremony uses it; loaded in tui_helpers.py, whose names are unique
+(several test folders have a ``conftest``, so ``from conftest import`` would depend on the order
+pytest collects them in)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+from tui_helpers import keys_conftest
 
-_spec = importlib.util.spec_from_file_location(
-    "_keys_conftest_for_tui", Path(__file__).resolve().parents[1] / "keys" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-keys_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(keys_conftest)
-
-MODULE = keys_conftest.MODULE
-USER_PIN = keys_conftest.USER_PIN
 softhsm = keys_conftest.softhsm

@@ -20,11 +20,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import MODULE, USER_PIN
 from textual.widgets import Input
 from tui_helpers import (
     EXAMPLES,
+    MODULE,
     SIZE,
+    USER_PIN,
     FakeHost,
     Keys,
     answer_with_defaults,
@@ -61,6 +62,15 @@ class Run:
     box: str  # the READ ALOUD box at the end
 
 
+async def answer_until_sealed(pilot: object, screen: CeremonyScreen, keys: Keys, answer: object) -> None:
+    """Answer each question the ceremony screen asks with ``answer(keys, panel)`` until it ends;
+    it must end sealed."""
+    while (panel := await next_question(pilot, screen)) is not None:
+        await answer(keys, panel)  # type: ignore[operator]
+        await pilot.pause()  # type: ignore[attr-defined]
+    assert screen.outcome == "sealed", screen.message
+
+
 async def drive(launch: CeremonyLaunch, answer: object = None) -> Run:
     """Run ``launch`` on the ceremony screen, answering each question with ``answer(keys, panel)``
     (default: agree with what is shown)."""
@@ -70,10 +80,7 @@ async def drive(launch: CeremonyLaunch, answer: object = None) -> Run:
         screen = app.screen
         assert isinstance(screen, CeremonyScreen)
         keys = Keys(pilot)
-        while (panel := await next_question(pilot, screen)) is not None:
-            await (answer or answer_with_defaults)(keys, panel)  # type: ignore[operator]
-            await pilot.pause()
-        assert screen.outcome == "sealed", screen.message
+        await answer_until_sealed(pilot, screen, keys, answer or answer_with_defaults)
         box = str(screen.query_one("#fingerprint").render())
         return Run(launch.out, screen, keys.count, list(screen.asked), "\n".join(screen.said), box)
 
@@ -229,10 +236,7 @@ async def from_home(keys: Keys, pilot: object, app: KeyceremonyApp, set_up: obje
     await pilot.pause()  # type: ignore[attr-defined]
     screen = app.screen
     assert isinstance(screen, CeremonyScreen), str(getattr(screen, "_status_text", screen))
-    while (panel := await next_question(pilot, screen)) is not None:
-        await answer(keys, panel)  # type: ignore[operator]
-        await pilot.pause()  # type: ignore[attr-defined]
-    assert screen.outcome == "sealed", screen.message
+    await answer_until_sealed(pilot, screen, keys, answer)
     assert screen.launch is not None
     return Run(screen.launch.out, screen, keys.count, list(screen.asked), "\n".join(screen.said),
                str(screen.query_one("#fingerprint").render()))  # fmt: skip
@@ -425,13 +429,14 @@ async def test_no_key_and_no_share_is_ever_on_the_screen(tmp_path):
             await app.push_screen(CeremonyScreen(launch=launch))
             screen = app.screen
             assert isinstance(screen, CeremonyScreen)
-            keys = Keys(pilot)
-            while (panel := await next_question(pilot, screen)) is not None:
+
+            async def answer_and_capture(keys: Keys, panel: object) -> None:
                 shots.append(app.export_screenshot())
                 await answer(keys, panel)  # type: ignore[operator]
                 shots.append(app.export_screenshot())
+
+            await answer_until_sealed(pilot, screen, Keys(pilot), answer_and_capture)
             shots.append(app.export_screenshot())
-            assert screen.outcome == "sealed", screen.message
             return screen
 
     out = tmp_path / "keygen"

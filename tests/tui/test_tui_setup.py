@@ -7,17 +7,15 @@ is replaced by a capture of the :class:`~keyceremony.tui.launch.CeremonyLaunch` 
 
 from __future__ import annotations
 
-import importlib.util
 from typing import ClassVar
 
 import pytest
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Static
-from tui_helpers import EXAMPLES, REPO, SIZE, FakeHost
+from tui_helpers import EXAMPLES, MODULE, REPO, SIZE, USER_PIN, FakeHost, Keys, paste
 
 from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
 from keyceremony.ceremony.answers import load_answers
@@ -28,28 +26,17 @@ from keyceremony.tui.launch import CeremonyLaunch
 from keyceremony.tui.screens.setup import SetupScreen
 from keyceremony.tui.screens.setup_template import TemplateChoiceScreen
 
-_spec = importlib.util.spec_from_file_location("_keys_conftest_for_tui", REPO / "tests" / "keys" / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-keys_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(keys_conftest)
-softhsm = keys_conftest.softhsm  # the SoftHSM2 fixture of tests/keys (tokens "root" and "recovery")
-
 PIN = "1234-SECRET"
 
 
-class Keyboard:
-    """Presses keys, counting each one except the characters of typed text. ``paste``: typed text
-    arrives as one paste into the focused field (quicker to test; the key-generation test types
-    every character, so the form is checked at every partial value)."""
+class Keyboard(Keys):
+    """Presses keys, counting each one except the characters of typed text (tui_helpers.Keys).
+    ``paste``: typed text arrives as one paste into the focused field (quicker to test; the
+    key-generation test types every character, so the form is checked at every partial value)."""
 
     def __init__(self, pilot: Pilot[None], *, paste: bool = False) -> None:
-        self.pilot = pilot
+        super().__init__(pilot)
         self.paste = paste
-        self.count = 0
-
-    async def press(self, *keys: str) -> None:
-        self.count += len(keys)
-        await self.pilot.press(*keys)
 
     async def type(self, text: str) -> None:
         if self.paste:
@@ -80,13 +67,6 @@ def set_up(app: KeyceremonyApp) -> SetupScreen:
     screen = app.screen
     assert isinstance(screen, SetupScreen)
     return screen
-
-
-async def paste(pilot: Pilot[None], text: str) -> None:
-    """Paste ``text`` into the focused field (long paths; typing them key by key only takes time)."""
-    assert pilot.app.focused is not None
-    pilot.app.focused.post_message(events.Paste(text))
-    await pilot.pause()
 
 
 async def fill(screen: SetupScreen, pilot: object, **values: str) -> None:
@@ -253,7 +233,7 @@ async def test_a_pkcs11_set_up_opens_a_softhsm2_token(tmp_path, launches, sofths
                    "people-custodian": "A, B, C", "people-witness": "W1, W2"})  # fmt: skip
         screen.query_one("#backend").focus()
         await pilot.press("enter", "down", "enter")
-        await fill(screen, pilot, module=keys_conftest.MODULE, token="recovery", pin=keys_conftest.USER_PIN)
+        await fill(screen, pilot, module=MODULE, token="recovery", pin=USER_PIN)
         await pilot.press("ctrl+r")
     assert len(launches) == 1, status(screen)
     keys = launches[0].keys

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +17,13 @@ from keyceremony.shares.text import to_text
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "ceremony"
 SIZE = (80, 24)
+
+_spec = importlib.util.spec_from_file_location("_keys_conftest_for_tui", REPO / "tests" / "keys" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+keys_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(keys_conftest)
+MODULE: str = keys_conftest.MODULE  # the SoftHSM2 PKCS#11 module, and the tokens' user PIN
+USER_PIN: str = keys_conftest.USER_PIN
 
 
 class FakeHost:
