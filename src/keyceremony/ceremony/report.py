@@ -19,6 +19,7 @@ from typing import Any
 from keyceremony.ceremony.state import TRANSCRIPT_FILE, CeremonyState
 from keyceremony.ceremony.template import Template
 from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint
+from keyceremony.keys.backup_package import format_kcv
 from keyceremony.transcript import Entry, VerifiedTranscript, format_time
 
 REQUIREMENTS_FILE = "requirements.json"
@@ -148,7 +149,7 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
     generated = _last(entries, "key-generated")
     if generated:
         out.append(f"key generated: '{generated['key_label']}' ({generated['algorithm']}), check value "
-                   f"{generated['kcv'].upper()}, in the {generated['store']}")  # fmt: skip
+                   f"{format_kcv(generated['kcv'])}, in the {generated['store']}")  # fmt: skip
     made = _last(entries, "shares-made")
     if made:
         out.append(f"share set {made['set_id']}: any {made['threshold']} of {made['count']} cards recover the key")
@@ -169,7 +170,8 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
         used = ", ".join(f"{x} ({presented.get(x) or 'unnamed'})" for x in accepted["cards_used"])
         out.append(f"cards presented of set {accepted['set_id']}: shares {used}")
         out.append(
-            f"backed-up key '{accepted['key_label']}' ({accepted['algorithm']}), check value {accepted['kcv'].upper()}"
+            f"backed-up key '{accepted['key_label']}' ({accepted['algorithm']}), "
+            f"check value {format_kcv(accepted['kcv'])}"
         )
     for event in ("drill-report", "recovery-report"):
         report = _last(entries, event)
@@ -178,7 +180,7 @@ def _facts(template: Template, entries: Sequence[Entry]) -> list[str]:
                        f"{report['store']}; kept: {report['kept']}")  # fmt: skip
     tested = _last(entries, "key-tested")
     if tested:
-        out.append(f"test: check value {tested['kcv'].upper()} matches; canary {tested['canary']}")
+        out.append(f"test: check value {format_kcv(tested['kcv'])} matches; canary {tested['canary']}")
     for entry in entries:
         if entry.event in ("destroyed", "kept") and entry.step in {s.id for s in template.steps if s.kind == "destroy"}:
             d = entry.data

@@ -295,13 +295,14 @@ def _verify_one(name: str, expected: bytes | None) -> list[tuple[str, str]]:
                   "the paper log's")
         else:  # self-consistent only: a forger's card is self-consistent too
             print(f"{source}: consistent: its signature verifies under the set key it carries")
+        fingerprint = format_fingerprint(payload.fingerprint())
         print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
-        print(f"  set fingerprint: {format_fingerprint(payload.fingerprint())}")
+        print(f"  set fingerprint: {fingerprint}")
         print(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
         if expected is not None:
             print("  matches the fingerprint given")
         else:
             print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
                   "--fingerprint); only then is the share known to be genuine")
-        done.append((source, format_fingerprint(payload.fingerprint())))
+        done.append((source, fingerprint))
     return done

@@ -22,6 +22,7 @@ from keyceremony.ceremony.steps.context import (
     store_name,
 )
 from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError
+from keyceremony.keys.backup_package import format_kcv
 from keyceremony.transcript import Entry
 
 MAX_READS = 5  # reads of one card at the scan-back before the step stops
@@ -64,7 +65,7 @@ class GenerateKey(StepHandler):
             {"key_label": p.key_label, "algorithm": p.algorithm, "kcv": kcv, "store": store_name(ctx),
              "persistent": ctx.keys.persistent, "sensitive": True, "export": "wrapped only"},
         )  # fmt: skip
-        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{p.key_label}' generated, check value {kcv.upper()}")
+        ctx.progress(ProgressTask.KEY_STORE, 1, 1, f"key '{p.key_label}' generated, check value {format_kcv(kcv)}")
         ctx.complete({"kcv": kcv})
 
     def resume(self, ctx: StepContext, prior: list[Entry]) -> bool:

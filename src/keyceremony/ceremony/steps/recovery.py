@@ -17,6 +17,7 @@ from keyceremony.ceremony.steps.context import (
     store_name,
 )
 from keyceremony.errors import CeremonyCancelled, CeremonyError, KeyCeremonyError, KeyCheckMismatch, ShareFormatError
+from keyceremony.keys.backup_package import format_kcv
 from keyceremony.recipes.sources import typed_contents
 from keyceremony.transcript import Entry
 
@@ -125,7 +126,7 @@ class PresentCards(StepHandler):
                 "UNANCHORED: nothing from the paper log was given, so this proves the cards agree with each "
                 "other, not that they are the ones made at the ceremony. Compare the set fingerprint "
                 f"{format_fingerprint(ref.fingerprint())} and the key check value "
-                f"{package.key_check_value.upper()} with the paper log",
+                f"{format_kcv(package.key_check_value)} with the paper log",
                 "warning",
             )
         ctx.complete({"cards_used": len(used)})
@@ -305,8 +306,8 @@ class TestDecrypt(StepHandler):
         kcv = backend.key_check_value(key)
         if not hmac.compare_digest(kcv, package.key_check_value):
             raise KeyCheckMismatch(
-                f"key '{key.label}': its check value {kcv.upper()} is not the backed-up key's "
-                f"{package.key_check_value.upper()}; it is not the key that was backed up"
+                f"key '{key.label}': its check value {format_kcv(kcv)} is not the backed-up key's "
+                f"{format_kcv(package.key_check_value)}; it is not the key that was backed up"
             )
         ctx.progress(ProgressTask.KEY_STORE, 0, 1, f"test-decrypting with key '{key.label}'", finished=False)
         backend.check_canary(key, package.canary, package.public_key)
@@ -356,7 +357,7 @@ class Report(StepHandler):
         ctx.append("drill-report" if drill else "recovery-report", data)
         ctx.say(
             f"{'Drill' if drill else 'Recovery'}: {data['outcome']}; key '{data['key_label']}', "
-            f"check value {str(data['kcv']).upper()}",
+            f"check value {format_kcv(str(data['kcv']))}",
             "done",
         )
         ctx.complete({"outcome": data["outcome"]})
