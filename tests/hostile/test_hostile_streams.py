@@ -182,6 +182,12 @@ def test_combine_to_a_closed_or_full_standard_output(work: Path) -> None:
     assert result.returncode == 0 and result.stdout == SECRET
 
 
+def test_verify_share_of_several_files_to_a_closed_standard_output_stops_at_once(work: Path) -> None:
+    shares = ["shares/share-1.txt", "shares/share-2.txt", "shares/share-3.txt"]
+    err = failed_cleanly(sh(">&-", "verify-share", *shares, cwd=work), "standard output is closed", code=1)
+    assert err.count("keyceremony: error:") == 1  # said once, not once per file
+
+
 def test_combine_type_with_standard_input_closed(work: Path) -> None:
     failed_cleanly(sh("<&-", "combine", "shares/share-1.txt", "--type", "--out", "x.bin", cwd=work),
                    "standard input is closed", code=1)

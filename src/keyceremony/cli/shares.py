@@ -254,7 +254,7 @@ def _combine(args: argparse.Namespace) -> int:
 
 
 def _verify_share(args: argparse.Namespace) -> int:
-    from keyceremony.errors import KeyCeremonyError
+    from keyceremony.errors import KeyCeremonyError, StreamError
 
     expected = parse_fingerprint_option(args.fingerprint)
     if len(args.sources) == 1:  # one file: its error is the command's error, as always
@@ -266,6 +266,8 @@ def _verify_share(args: argparse.Namespace) -> int:
         try:
             for source, fingerprint in _verify_one(name, expected):
                 sets.setdefault(fingerprint, source)
+        except StreamError:  # standard output is closed or full: no other file can be answered either
+            raise
         except KeyCeremonyError as err:  # answer this file, then go on with the next
             print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
             refused.append(err.exit_code)
