@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libzbar0 softhsm2 poppler-utils zbar-tools ssss fonts-dejavu-core tmux)
+APT_PACKAGES=(libzbar0 softhsm2 poppler-utils zbar-tools ssss fonts-dejavu-core tmux zsh)
 PY=${PYTHON:-python3}
 
 missing=()

@@ -82,7 +82,7 @@ def test_backup_in_one_token_recover_into_another(softhsm, label, tmp_path, pin_
     assert oct((out / "share-1.txt").stat().st_mode & 0o777) == "0o600"
 
     shares = [out / f"share-{i}.txt" for i in (2, 4, 5)]
-    report = ok(kc("recover", *shares, "--into", "pkcs11", *HSM, "--token", "recovery",
+    report = ok(kc("recover", *shares, "--backend", "pkcs11", *HSM, "--token", "recovery",
                    "--pin-file", pin_file, softhsm=softhsm))  # fmt: skip
     assert report.startswith("Recovery: DONE") and "not extractable" in report
     with softhsm.backend("recovery") as hsm:
@@ -114,7 +114,7 @@ def test_any_three_cards_alone_recover_a_software_key_into_the_hsm(softhsm, labe
     scan = tmp_path / "photo-of-card-4.png"  # a slightly rotated scan
     render_pdf(out / "card-4.pdf", dpi=200)[0].rotate(2, expand=True, fillcolor=255).save(scan)
     cards = [out / "card-1.pdf", scan, out / "card-5.pdf"]
-    report = ok(kc("recover", *cards, "--into", "pkcs11", *HSM, "--token", "recovery",
+    report = ok(kc("recover", *cards, "--backend", "pkcs11", *HSM, "--token", "recovery",
                    "--pin-file", pin_file, softhsm=softhsm))  # fmt: skip
     assert f"{out}/card-1.pdf (backup package)" in report  # the package came from a card
     assert f"{scan} (share 4)" in report
@@ -180,7 +180,7 @@ def test_refusals_each_with_its_own_message_and_nothing_left_in_the_token(
     canary = bytearray(this.package.canary_value)
     canary[3] ^= 0x40
     three = [a / "share-1.txt", a / "share-2.txt", a / "share-3.txt"]
-    into = ("--into", "pkcs11", *HSM, "--token", "recovery")
+    into = ("--backend", "pkcs11", *HSM, "--token", "recovery")
     cases = [
         (kc("recover", *three[:2], *into, softhsm=softhsm, pin=USER_PIN), "2 usable share.*bring 1 more"),
         (kc("recover", b / "share-1.txt", b / "share-2.txt", b / "share-3.txt", "--package", a / "package.kcb",
@@ -191,7 +191,7 @@ def test_refusals_each_with_its_own_message_and_nothing_left_in_the_token(
             pin=USER_PIN), "check value is .*, but the backup recorded 000000"),
         (kc("recover", *three, "--package", resigned(canary_value=bytes(canary)), *into, softhsm=softhsm,
             pin=USER_PIN), "cannot decrypt the canary"),
-        (kc("recover", *three, "--into", "pkcs11", *HSM, "--token", "no-such-token", softhsm=softhsm,
+        (kc("recover", *three, "--backend", "pkcs11", *HSM, "--token", "no-such-token", softhsm=softhsm,
             pin=USER_PIN), "no token labelled 'no-such-token'.*tokens present: 'recovery', 'root'"),
         (kc("recover", *three, *into, softhsm=softhsm, pin="0000"), "the PIN for token 'recovery' was refused"),
     ]
@@ -269,13 +269,13 @@ def test_no_secret_material_in_any_file_or_output(softhsm, label, tmp_path, pin_
         ok(result)
     cards = [aes / f"card-{i}.pdf" for i in (1, 3, 5)]
     results += [
-        kc("recover", *cards, "--into", "pkcs11", *HSM, "--token", "recovery", "--pin-file", pin_file,
+        kc("recover", *cards, "--backend", "pkcs11", *HSM, "--token", "recovery", "--pin-file", pin_file,
            softhsm=softhsm),
         kc("recover", aes / "share-2.txt", aes / "share-4.txt", "--drill"),  # refused: too few
         kc("recover", aes / "share-2.txt", aes / "share-4.txt", aes / "share-5.txt", "--drill"),
         kc("recover", ecd / "share-1.txt", ecd / "share-2.txt", "--drill", *HSM, "--token", "recovery",
            softhsm=softhsm, pin=USER_PIN),
-        kc("recover", ecd / "share-3.txt", ecd / "share-2.txt", "--into", "pkcs11", *HSM, "--token",
+        kc("recover", ecd / "share-3.txt", ecd / "share-2.txt", "--backend", "pkcs11", *HSM, "--token",
            "recovery", "--pin-file", pin_file, softhsm=softhsm),
         kc("recover", aes / "share-1.txt", aes / "share-2.txt", aes / "share-3.txt", "--reveal",
            outputs / "revealed.key"),

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, output_folder, read_pin
+from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, add_command, output_folder, read_pin
 
 if TYPE_CHECKING:
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
@@ -36,15 +36,21 @@ KILL_ENV = "KEYCEREMONY_TEST_KILL_AT"
 
 def add_ceremony_commands(subparsers: Subcommands) -> None:
     """Add ``run`` to the top-level ``subparsers``."""
-    p = subparsers.add_parser(
-        "run",
-        help="run (or resume) a ceremony from a template, taking participants and confirmations from a file",
+    p = add_command(
+        subparsers, "run",
+        summary="run (or resume) a ceremony from a template, taking participants and confirmations from a file",
         description=(
             "Run a ceremony template as a signed, hash-chained transcript in DIR: key generation, "
             "recovery or a DR drill. Participants and confirmations come from the answers file. "
             "Running again with the same --out DIR resumes an interrupted ceremony at the step "
             "where it stopped. At the end the transcript is verified against the template and a "
-            "report is written. See docs/ceremony-guide.md."
+            "report is written. To be asked each question on screen instead, use the terminal UI "
+            "(`keyceremony`). See docs/ceremony-guide.md."
+        ),
+        examples=(
+            "keyceremony run key-generation --answers answers.toml --out ceremony/",
+            "keyceremony run key-generation --answers answers.toml --out ceremony/   # again: resumes",
+            "keyceremony run dr-drill --answers drill.toml --out drill-2026-12/ --backend pkcs11 --token recovery",
         ),
     )
     p.add_argument("template", metavar="TEMPLATE",

@@ -31,11 +31,49 @@ TYPED_REFUSALS_LIMIT = 100  # refused lines in a row from a pipe or file before 
 
 class Subcommands(Protocol):
     """What ``ArgumentParser.add_subparsers`` returns, as the command modules use it: each adds
-    its commands to the main parser's with ``add_commands(subcommands)``."""
+    its commands to the main parser's with :func:`add_command`."""
 
     def add_parser(
-        self, name: str, *, help: str | None = ..., description: str | None = ...
+        self,
+        name: str,
+        *,
+        help: str | None = ...,
+        description: str | None = ...,
+        epilog: str | None = ...,
+        formatter_class: type[argparse.HelpFormatter] = ...,
     ) -> argparse.ArgumentParser: ...
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps the description's paragraphs to the terminal, and keeps indented lines (the
+    examples of the epilog) as written, so each example stays one line that can be pasted."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            if paragraph.startswith("  "):
+                paragraphs.append("\n".join(indent + line for line in paragraph.splitlines()))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
+def add_command(
+    sub: Subcommands, name: str, *, summary: str, description: str, examples: Sequence[str] = ()
+) -> argparse.ArgumentParser:
+    """One command (or a group's action): ``summary`` in the list of commands, ``description``
+    at the top of its ``--help``, and ``examples`` (command lines, ``#`` comments allowed) at its
+    end. tests/test_cli_help.py parses every example with the real parser."""
+    epilog = None
+    if examples:
+        epilog = "examples:\n\n" + "\n".join(f"  {line}" for line in examples)
+    return sub.add_parser(name, help=summary, description=description, epilog=epilog, formatter_class=HelpFormatter)
+
+
+def add_source_argument(p: argparse.ArgumentParser, *, required: bool = False) -> None:
+    """The share sources, named alike wherever shares are read (combine, recover, verify-share)."""
+    p.add_argument("sources", nargs="+" if required else "*", metavar="SOURCE",
+                   help="share .txt files, card PDFs, or scans or photos of cards")
 
 
 def output_folder(path: str) -> Path:

@@ -25,6 +25,8 @@ from keyceremony.cli.common import (
     PIN_ENV,
     Progress,
     Subcommands,
+    add_command,
+    add_source_argument,
     check_threshold,
     existing_outputs,
     output_file,
@@ -46,14 +48,22 @@ WRAP_MECHANISMS = ("AES_KEY_WRAP_KWP", "AES_KEY_WRAP_PAD")
 
 def add_key_commands(sub: Subcommands) -> None:
     """Register ``backup`` and ``recover`` on the main parser's subcommands."""
-    p = sub.add_parser(
-        "backup",
-        help="generate (or take) a key in an HSM and back it up wrapped, its wrapping key split onto cards",
+    p = add_command(
+        sub, "backup",
+        summary="generate (or take) a key in an HSM and back it up wrapped, its wrapping key split onto cards",
         description="Back up a key: wrap it (RFC 5649) under a fresh 256-bit wrapping key, record its "
         "check value and a canary, write a signed backup package, and split the wrapping key onto "
-        "signed share cards.",
-    )
-    _backend_options(p, "--backend", "where the key is made or found: soft (in memory, cryptography) "
+        "signed share cards, each printed and read back. Prints the key check value and the set "
+        "fingerprint to record in the paper log. docs/backup-package.md, docs/hsm.md.",
+        examples=(
+            "keyceremony backup --module /usr/lib/softhsm/libsofthsm2.so --token prod --label payments-kek "
+            "-k 3 -n 5 --custodian Alice --custodian Bob --custodian Chen --custodian Dana --custodian Eve "
+            "--out backup/",
+            "keyceremony backup --backend pkcs11 --token prod --existing payments-kek -k 2 -n 3 --out backup/",
+            "keyceremony backup --backend soft --label test-kek -k 2 -n 3 --out backup/   # no HSM",
+        ),
+    )  # fmt: skip
+    _backend_options(p, "where the key is made or found: soft (in memory, cryptography) "
                      "or pkcs11 (an HSM token; the default when --module or --token is given)")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--label", help="generate a new key with this label (64 bytes max)")
@@ -72,19 +82,27 @@ def add_key_commands(sub: Subcommands) -> None:
     p.add_argument("--force", action="store_true", help="overwrite backup files already in DIR")
     p.set_defaults(run=_backup)
 
-    p = sub.add_parser(
-        "recover",
-        help="recover a backed-up key from k cards into an HSM token, or rehearse it with --drill",
+    p = add_command(
+        sub, "recover",
+        summary="recover a backed-up key from k cards into an HSM token, or rehearse it with --drill",
         description="Rebuild the wrapping key from k cards or share files (or shares typed in with "
         "--type: pasted share files are taken as they are, one empty line ends), unwrap the key into the "
         "target token (not extractable by default), and prove it: its check value and canary must "
-        "match the backup package. The package is read from the cards unless --package is given.",
-    )
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help="share .txt files, card PDFs or photos")
+        "match the backup package. The package is read from the cards unless --package is given. "
+        "Give what the paper log recorded (--fingerprint, --package-fingerprint, --kcv): without it the "
+        "result is UNANCHORED.",
+        examples=(
+            "keyceremony recover card-1.pdf card-3.pdf card-4.pdf --backend pkcs11 "
+            "--module /usr/lib/softhsm/libsofthsm2.so --token recovery --kcv 771489",
+            "keyceremony recover --drill backup/share-1.txt backup/share-2.txt backup/share-3.txt --kcv 771489",
+            "keyceremony recover --type --no-echo --backend pkcs11 --token recovery --kcv 771489",
+        ),
+    )  # fmt: skip
+    add_source_argument(p)
     add_typing_options(p)
     p.add_argument("--package", metavar="FILE",
                    help="the backup package (package.kcb); optional: every card carries it")
-    _backend_options(p, "--into", "where the key goes: pkcs11 (an HSM token; the default when --module "
+    _backend_options(p, "where the key goes: pkcs11 (an HSM token; the default when --module "
                      "or --token is given) or soft (in memory: only with --drill or --reveal)")
     p.add_argument("--label", dest="new_label", metavar="LABEL",
                    help="label for the recovered key (default: the backed-up label)")
@@ -100,8 +118,9 @@ def add_key_commands(sub: Subcommands) -> None:
     p.set_defaults(run=_recover)
 
 
-def _backend_options(p: argparse.ArgumentParser, flag: str, help_text: str) -> None:
-    p.add_argument(flag, dest="backend", choices=("soft", "pkcs11"), help=help_text)
+def _backend_options(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--backend`` and the PKCS#11 options: the same flags on backup, recover and run."""
+    p.add_argument("--backend", choices=("soft", "pkcs11"), help=help_text)
     p.add_argument("--module", metavar="PATH",
                    help=f"the PKCS#11 module (default ${MODULE_ENV}), e.g. /usr/lib/softhsm/libsofthsm2.so")
     p.add_argument("--token", metavar="LABEL", help="the token's label (never a slot number)")
@@ -325,7 +344,7 @@ def _print_backup_summary(backup: Backup, out: Path, files: list[Path], origin: 
     print("Record the key check value and the set fingerprint in the ceremony log.")
     if kind == "soft":
         print("The key exists only in this backup (software back end): recover it into its HSM with "
-              "`keyceremony recover --into pkcs11 ...`.")
+              "`keyceremony recover --backend pkcs11 ...`.")
 
 
 # --- recover -------------------------------------------------------------------------------------
@@ -340,15 +359,15 @@ def _recover(args: argparse.Namespace) -> int:
     )
     if kind is None:
         raise UsageError(
-            "say where the key goes: --into pkcs11 --module PATH --token LABEL; or --drill to "
+            "say where the key goes: --backend pkcs11 --module PATH --token LABEL; or --drill to "
             "rehearse (in memory, or in a token); or --reveal FILE to write it out for migration"
         )
     if args.reveal and kind == "pkcs11":
-        raise UsageError("--reveal recovers in memory and writes the key to a file; leave out --into pkcs11")
+        raise UsageError("--reveal recovers in memory and writes the key to a file; leave out --backend pkcs11")
     if kind == "soft" and not (args.drill or args.reveal):
         raise UsageError(
             "a key recovered into memory is gone when the command ends: add --drill to rehearse, "
-            "--reveal FILE to write it out, or use --into pkcs11"
+            "--reveal FILE to write it out, or use --backend pkcs11"
         )
     if args.reveal and output_file(args.reveal, "--reveal") and not args.force:
         raise UsageError(f"{args.reveal} already exists; choose another file or add --force")

@@ -17,7 +17,8 @@ from keyceremony import __version__
 
 # Each command module imports only the standard library until its command runs.
 from keyceremony.cli.ceremony import add_ceremony_commands  # run
-from keyceremony.cli.common import flush_stdout, guard_standard_streams
+from keyceremony.cli.common import add_command, flush_stdout, guard_standard_streams
+from keyceremony.cli.completion import SHELLS
 from keyceremony.cli.keys import add_key_commands  # backup, recover
 from keyceremony.cli.shares import add_share_commands  # split, combine, verify-share
 from keyceremony.cli.transcript import add_transcript_commands  # transcript verify, transcript report
@@ -87,8 +88,32 @@ def _parser() -> argparse.ArgumentParser:
     add_key_commands(sub)
     add_transcript_commands(sub)
     add_ceremony_commands(sub)
-    tui = sub.add_parser("tui", help="open the terminal UI (also what `keyceremony` alone does at a terminal)",
-                         description="The terminal UI: run or resume a ceremony, verify share cards or a "
-                                     "transcript, keyboard only. See docs/tui.md.")
+    tui = add_command(
+        sub, "tui",
+        summary="open the terminal UI (also what `keyceremony` alone does at a terminal)",
+        description="The terminal UI: set up, run or resume a ceremony with every question on the screen, "
+        "verify share cards or a transcript; keyboard only, 80x24 is enough. See docs/tui.md.",
+        examples=("keyceremony tui", "keyceremony   # the same, at a terminal"),
+    )  # fmt: skip
     tui.set_defaults(run=_tui)
+    completion = add_command(
+        sub, "completion",
+        summary="print a shell completion script for bash or zsh",
+        description="Print the script that lets bash or zsh complete keyceremony's commands, flags, "
+        "choices and file names with Tab. It is written from the command line's own definition.",
+        examples=(
+            'eval "$(keyceremony completion bash)"   # in ~/.bashrc',
+            "keyceremony completion bash > /usr/share/bash-completion/completions/keyceremony",
+            'eval "$(keyceremony completion zsh)"    # in ~/.zshrc, after compinit',
+        ),
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    completion.set_defaults(run=lambda args: _completion(parser, args.shell))
     return parser
+
+
+def _completion(parser: argparse.ArgumentParser, shell: str) -> int:
+    from keyceremony.cli.completion import script
+
+    sys.stdout.write(script(parser, shell))
+    return 0

@@ -19,6 +19,8 @@ from keyceremony.cli.anchors import add_set_fingerprint_option, anchor_lines, pa
 from keyceremony.cli.common import (
     Progress,
     Subcommands,
+    add_command,
+    add_source_argument,
     check_threshold,
     existing_outputs,
     output_file,
@@ -39,7 +41,21 @@ if TYPE_CHECKING:
 
 def add_share_commands(sub: Subcommands) -> None:
     """Register ``split``, ``combine`` and ``verify-share`` on the main parser's subcommands."""
-    p = sub.add_parser("split", help="split a secret into signed shares, any THRESHOLD of which recover it")
+    p = add_command(
+        sub, "split",
+        summary="split a secret into signed shares, any THRESHOLD of which recover it",
+        description="Split a secret (any file up to 256 MiB) into N signed shares over GF(256), any THRESHOLD "
+        "of which recover it, and write each as a share .txt file (share-1.txt ... share-N.txt), with "
+        "--cards also a printed PDF card that is read back before the command ends. Prints the set "
+        "fingerprint to record in the ceremony's paper log. For an HSM key, use `backup` instead. "
+        "docs/share-format.md, docs/share-cards.md.",
+        examples=(
+            "keyceremony split -k 3 -n 5 --in secret.bin --out shares/",
+            "keyceremony split -k 2 -n 3 --in secret.bin --out cards/ --cards --label db-master "
+            "--custodian 'Alice Ng' --custodian 'Bob Ruiz' --custodian 'Chen Li'",
+            "head -c 32 /dev/urandom | keyceremony split -k 2 -n 3 --in - --out shares/",
+        ),
+    )  # fmt: skip
     p.add_argument("--threshold", "-k", type=int, required=True, help="shares needed to recover")
     p.add_argument("--shares", "-n", type=int, required=True, help="shares to make (at most 255)")
     p.add_argument("--in", dest="input", required=True, metavar="FILE", help="the secret; - reads stdin")
@@ -52,8 +68,21 @@ def add_share_commands(sub: Subcommands) -> None:
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
     p.set_defaults(run=_split)
 
-    p = sub.add_parser("combine", help="recover a secret from share files")
-    p.add_argument("sources", nargs="*", metavar="SHARE", help="share .txt files, card PDFs or images")
+    p = add_command(
+        sub, "combine",
+        summary="recover a secret from THRESHOLD shares (files, cards, photos, or typed in)",
+        description="Recover the secret of a share set made by `split` from its shares: share .txt files, "
+        "card PDFs, scans or photos of cards, or shares typed in from their cards' text lines (--type). "
+        "Shares that cannot be used are set aside with the reason; with --fingerprint, only shares of "
+        "the set recorded in the paper log are used, and the result says ANCHORED, else UNANCHORED.",
+        examples=(
+            "keyceremony combine shares/share-1.txt shares/share-3.txt shares/share-5.txt --out recovered.bin",
+            "keyceremony combine cards/card-1.pdf card-2.jpg --out recovered.bin "
+            "--fingerprint 'FP FROM THE PAPER LOG'",
+            "keyceremony combine --type --no-echo --out recovered.bin",
+        ),
+    )  # fmt: skip
+    add_source_argument(p)
     add_typing_options(p)
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the secret; - for stdout")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -61,19 +90,22 @@ def add_share_commands(sub: Subcommands) -> None:
     add_set_fingerprint_option(p)
     p.set_defaults(run=_combine)
 
-    p = sub.add_parser(
-        "verify-share",
-        help="check shares one by one, each on its own: integrity, signature, set",
+    p = add_command(
+        sub, "verify-share",
+        summary="check shares one by one, each on its own: integrity, signature, set",
         description=(
             "Check each share (a share .txt file, a card PDF or a scan or photo of a card) on its own: "
             "its text or QR code reads, its signature verifies under the set key it carries, and, with "
             "--fingerprint, its set is the one recorded in the ceremony's paper log. Nothing is combined. "
             "With several files, each is answered in turn; the exit status is not 0 if any was refused."
         ),
+        examples=(
+            "keyceremony verify-share card-1.pdf --fingerprint 'FP FROM THE PAPER LOG'",
+            "keyceremony verify-share shares/share-1.txt shares/share-2.txt scan-3.png",
+        ),
     )
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="share .txt files, card PDFs or images")
-    p.add_argument("--fingerprint", metavar="FP",
-                   help="the set fingerprint recorded at the ceremony: 32 hex digits or its 16 words")
+    add_source_argument(p, required=True)
+    add_set_fingerprint_option(p)
     p.set_defaults(run=_verify_share)
 
 

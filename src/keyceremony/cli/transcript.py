@@ -15,31 +15,69 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyceremony.cli.anchors import parse_fingerprint_text
-from keyceremony.cli.common import Subcommands, output_file
+from keyceremony.cli.common import Subcommands, add_command, output_file
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from keyceremony.transcript import VerifiedTranscript
+    from keyceremony.transcript import TemplateRequirements, VerifiedTranscript
 
 
 def add_transcript_commands(subparsers: Subcommands) -> None:
     """Add ``transcript verify`` to the top-level ``subparsers`` (from ``add_subparsers``)."""
-    parser = subparsers.add_parser("transcript", help="check a signed ceremony transcript")
+    parser = add_command(
+        subparsers, "transcript",
+        summary="check a signed ceremony transcript, or render it as a PDF report",
+        description="Audit a ceremony's signed, hash-chained transcript: `verify` checks it and prints what it "
+        "records; `report` checks it and renders a PDF for the witnesses and auditors. "
+        "docs/auditor-guide.md.",
+        examples=(
+            "keyceremony transcript verify ceremony/transcript.jsonl --fingerprint 'FP FROM THE PAPER LOG'",
+            "keyceremony transcript report ceremony/transcript.jsonl --out report.pdf",
+        ),
+    )  # fmt: skip
     actions = parser.add_subparsers(metavar="ACTION")
     parser.set_defaults(run=lambda args: _usage(parser))
 
-    p = actions.add_parser(
-        "verify",
-        help="verify a transcript: every signature, the hash chain, the seal and the ceremony key",
+    p = add_command(
+        actions, "verify",
+        summary="verify a transcript: every signature, the hash chain, the seal and the ceremony key",
         description=(
             "Verify a ceremony transcript and print what it records. Exits 0 only if every line "
-            "is intact, the transcript is sealed, and (with --fingerprint) it was signed by the "
-            "ceremony key whose fingerprint was recorded at the ceremony. On failure, names the "
-            "first bad line. See docs/auditor-guide.md."
+            "is intact, the transcript is sealed, (with --fingerprint) it was signed by the "
+            "ceremony key whose fingerprint was recorded at the ceremony, and (with --requirements) "
+            "the template's steps ran in order with their roles. On failure, names the first bad "
+            "line. See docs/auditor-guide.md."
+        ),
+        examples=(
+            "keyceremony transcript verify ceremony/transcript.jsonl --fingerprint 'FP FROM THE PAPER LOG' "
+            "--requirements ceremony/requirements.json",
+            "keyceremony transcript verify ceremony/transcript.jsonl --in-progress   # a ceremony still running",
         ),
     )
-    p.add_argument("file", metavar="FILE", help="the transcript (.jsonl)")
+    _transcript_options(p)
+    p.set_defaults(run=_verify)
+
+    p = add_command(
+        actions, "report",
+        summary="verify a transcript, then render it as a PDF report for auditors, with signature lines",
+        description="Verify a ceremony transcript exactly as `transcript verify` does (the same flags), then "
+        "write it as a PDF: every entry with its data, who was present, the fingerprints, and lines "
+        "for the witnesses' and auditors' signatures. Nothing is written if the transcript does not verify.",
+        examples=(
+            "keyceremony transcript report ceremony/transcript.jsonl --out report.pdf "
+            "--fingerprint 'FP FROM THE PAPER LOG' --requirements ceremony/requirements.json",
+        ),
+    )
+    _transcript_options(p)
+    p.add_argument("--out", required=True, metavar="PDF", help="where to write the report")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="report paper size (default a4)")
+    p.set_defaults(run=_report)
+
+
+def _transcript_options(p: argparse.ArgumentParser) -> None:
+    """What both actions check a transcript against: the same flags on verify and report."""
+    p.add_argument("file", metavar="FILE", help="the transcript (transcript.jsonl in the ceremony folder)")
     p.add_argument(
         "--fingerprint", metavar="FP",
         help="the ceremony key's fingerprint from the paper log: 32 hex digits, or the 16 words in quotes",
@@ -50,24 +88,25 @@ def add_transcript_commands(subparsers: Subcommands) -> None:
     )
     p.add_argument(
         "--requirements", metavar="FILE",
-        help='JSON: the steps the template requires, in order, with roles: {"steps": [{"step": "split", '
-        '"roles": {"custodian": 3}}, ...]}',
+        help="the steps the template requires, in order, with roles (requirements.json in the ceremony folder; "
+        "docs/transcript.md)",
     )
     p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
-    p.set_defaults(run=_verify)
 
-    p = actions.add_parser(
-        "report",
-        help="verify a transcript, then render it as a PDF report for auditors, with signature lines",
-    )
-    p.add_argument("file", metavar="FILE", help="the transcript (.jsonl)")
-    p.add_argument("--out", required=True, metavar="PDF", help="where to write the report")
-    p.add_argument("--fingerprint", metavar="FP", help="the ceremony key's fingerprint from the paper log")
-    p.add_argument("--later-fingerprint", action="append", metavar="FP", dest="later_fingerprints",
-                   help="the fingerprint of a new key the transcript was resumed with (repeat, in order)")
-    p.add_argument("--paper", choices=("a4", "letter"), default="a4")
-    p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
-    p.set_defaults(run=_report)
+
+def _requirements(path: str | None) -> TemplateRequirements | None:
+    """``--requirements FILE``, read; UsageError naming the file if it cannot be read or used."""
+    from keyceremony.errors import UsageError
+    from keyceremony.transcript import TemplateRequirements
+
+    if path is None:
+        return None
+    try:
+        return TemplateRequirements.from_json(json.loads(Path(path).read_text("utf-8")))
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read the requirements: {err.strerror}") from None
+    except ValueError as err:  # includes json.JSONDecodeError and UnicodeDecodeError
+        raise UsageError(f"{path}: not valid template requirements: {err}") from None
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -77,21 +116,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from keyceremony.codec.fingerprint import fingerprint_words, format_fingerprint, same_fingerprint
-    from keyceremony.errors import UsageError
-    from keyceremony.transcript import RESUMED, TemplateRequirements, verify_transcript
+    from keyceremony.transcript import RESUMED, verify_transcript
 
     expected = parse_fingerprint_text(args.fingerprint, "--fingerprint") if args.fingerprint else None
     later = None
     if args.later_fingerprints:
         later = [parse_fingerprint_text(f, "--later-fingerprint") for f in args.later_fingerprints]
-    requirements = None
-    if args.requirements:
-        try:
-            requirements = TemplateRequirements.from_json(json.loads(Path(args.requirements).read_text("utf-8")))
-        except OSError as err:
-            raise UsageError(f"{args.requirements}: cannot read the requirements: {err.strerror}") from None
-        except ValueError as err:  # includes json.JSONDecodeError
-            raise UsageError(f"{args.requirements}: not valid template requirements: {err}") from None
+    requirements = _requirements(args.requirements)
 
     result = verify_transcript(
         args.file,
@@ -179,6 +210,7 @@ def _report(args: argparse.Namespace) -> int:
         content,
         expected_fingerprint=expected,
         later_fingerprints=later,
+        template_requirements=_requirements(args.requirements),
         require_sealed=not args.in_progress,
         name=args.file,
     )
