@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only ours|peers|tui]``: print the Markdown report on stdout.
+"""``python -m bench [--quick] [--only ours|peers|tui|startup]``: print the Markdown report on stdout.
 
 Progress goes to stderr, so ``python -m bench > report.md`` keeps only the report.
 """
@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from bench import machine, ours, peers, tui
+from bench import machine, ours, peers, startup, tui
 from bench.table import figures_table, peers_table
 from bench.timing import FULL, QUICK
 
@@ -18,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and smaller peer inputs")
     parser.add_argument(
-        "--only", choices=("ours", "peers", "tui"),
-        help="measure only our figures, only the peers', or only the terminal UI's",
+        "--only", choices=("ours", "peers", "tui", "startup"),
+        help="measure only our figures, only the peers', only the terminal UI's, or only the commands' start-up",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -50,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
             "screen on the window. In the pilot (`App.run_test`, 80x24): from the key event to the first refresh "
             "of the new screen. In a terminal Escape waits 100 ms more (`ESCDELAY`) to tell a lone Escape from "
             "a key's escape sequence. Medians; details in bench/tui.py.\n\n" + figures_table(tui.figures(plan))
+        )
+    if args.only in (None, "startup"):
+        sections.append(
+            "## Start-up (whole `keyceremony` commands)\n\n"
+            "Each command is a new process, `python -m keyceremony ...`, timed from start to exit (wall clock) on "
+            "a copy of `src/`: with its bytecode compiled first, as after `pip install`, and with no bytecode "
+            "cache (`PYTHONDONTWRITEBYTECODE=1`: every run compiles keyceremony's modules). The share files are "
+            "made once by `keyceremony split` (3 of 5, a 32-byte secret). Details in bench/startup.py.\n\n"
+            + figures_table(startup.figures(plan))
         )
     sections.append(f"_Measured in {time.perf_counter() - started:.0f} s._")
     print("\n\n".join(sections))

@@ -140,12 +140,15 @@ def test_a_line_over_the_length_limit_is_named(tmp_path):
     assert err.line == 2
 
 
-def test_a_long_line_across_the_pieces_the_file_is_measured_in(tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "_PIECE", 1000)
+@pytest.mark.parametrize("shift", [0, 1, 2047, 2048, 2049, 4095])
+@pytest.mark.parametrize("end", [b"\n", b""])
+def test_a_long_line_is_found_wherever_it_starts_and_ends(tmp_path, shift, end):
+    # the file is looked at in blocks of half the limit: a line just over the limit, at any
+    # offset from a block's start, with or without its line end, is still found and measured
     path = tmp_path / "share.txt"
-    path.write_bytes(b"keyceremony share v1\n" + b"01 ABC\n" * 500 + b"B" * 4097 + b"\n")
+    path.write_bytes(b"keyceremony share v1\n" + b"#" * shift + b"\n" + b"01 ABC\n" * 500 + b"B" * 4097 + end)
     err = refused(lambda: read_shares(str(path)), "line length")
-    assert err.line == 502 and err.found == 4097
+    assert err.line == 503 and err.found == 4097
 
 
 def test_lines_at_the_limit_and_other_files_are_not_refused_for_their_lines(tmp_path):

@@ -10,21 +10,46 @@ a length that no byte string encodes to (1, 3 or 6 characters mod 8), and non-ze
 the last character, so every byte string has exactly one encoding and ``decode`` is the inverse
 of ``encode`` on its image only (RFC 4648 §3.5, §6). Callers that accept lenient input (lower
 case, look-alikes, spacing) normalise it first.
+
+numpy is imported when first needed: a text of a few KB (one share or backup package, as
+``verify-share`` reads) is decoded with the standard library, with the same checks and errors,
+so checking one share does not pay numpy's start-up (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import base64
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 _TAIL_CHARS = {0: 0, 1: 2, 2: 4, 3: 5, 4: 7}  # bytes in the last group -> characters
 _TAIL_BYTES = {v: k for k, v in _TAIL_CHARS.items()}
 _CHUNK = 1 << 16  # 40-bit groups per step
-ALPHABET: NDArray[np.uint8] = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", dtype=np.uint8)  # RFC 4648 §6
-VALUE: NDArray[np.uint8] = np.full(256, 255, dtype=np.uint8)  # ASCII -> 5-bit value, 255 = not base32
-VALUE[ALPHABET] = np.arange(32)
+ALPHABET_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 §6
+#: Texts up to this many characters are decoded without numpy (about 3 ms at the limit).
+SMALL_TEXT = 1 << 15
+
+
+@cache
+def alphabet() -> NDArray[np.uint8]:
+    """The 32 characters as a numpy array: 5-bit value -> ASCII."""
+    import numpy as np  # here, not at import: see the module's docstring
+
+    return np.frombuffer(ALPHABET_BYTES, dtype=np.uint8)
+
+
+@cache
+def values() -> NDArray[np.uint8]:
+    """ASCII -> 5-bit value as a numpy array of 256; 255 for anything that is not base32."""
+    import numpy as np
+
+    value = np.full(256, 255, dtype=np.uint8)
+    value[alphabet()] = np.arange(32)
+    return value
 
 Reason = Literal["character", "length", "padding"]
 
@@ -45,11 +70,13 @@ class Base32Error(ValueError):
 
 def encode(data: bytes | bytearray | memoryview) -> bytes:
     """Upper-case base32 of ``data`` without '=' padding."""
-    return ALPHABET[symbols(data)].tobytes()
+    return alphabet()[symbols(data)].tobytes()
 
 
 def symbols(data: bytes | bytearray | memoryview) -> NDArray[np.uint8]:
     """The 5-bit values (uint8) that ``encode`` writes as characters."""
+    import numpy as np
+
     n = len(data)
     groups = -(-n // 5)
     src: NDArray[np.uint8] = np.zeros(groups * 5, dtype=np.uint8)
@@ -77,13 +104,38 @@ def decode(text: bytes | bytearray | memoryview) -> bytes:
         raise Base32Error(
             "length", f"{n} characters is not a base32 length (none of 1, 3 or 6 characters mod 8 encodes bytes)"
         )
+    if n <= SMALL_TEXT:
+        return _decode_small(bytes(text))
+    return _decode_vectorized(text)
+
+
+def _decode_small(text: bytes) -> bytes:
+    """``decode`` of a short text with the standard library: the same checks, in the same order."""
+    n = len(text)
+    if text.translate(None, ALPHABET_BYTES):  # something is left that is not base32
+        index = next(i for i, c in enumerate(text) if c not in ALPHABET_BYTES)
+        raise Base32Error("character", f"character {index + 1} is not a base32 character (A-Z, 2-7)", index)
+    groups = -(-n // 8)
+    out = base64.b32decode(text + b"A" * (groups * 8 - n))  # 'A' = 0, as the vectorized path pads
+    length = (n // 8) * 5 + _TAIL_BYTES[n % 8]
+    if any(out[length:]):
+        raise Base32Error(
+            "padding", "the last character's unused bits are not zero: not the canonical encoding", n - 1
+        )
+    return out[:length]
+
+
+def _decode_vectorized(text: bytes | bytearray | memoryview) -> bytes:
+    import numpy as np
+
+    n = len(text)
     groups = -(-n // 8)
     chars: NDArray[np.uint8] = np.full(groups * 8, 65, dtype=np.uint8)  # pad with 'A' = 0
     chars[:n] = np.frombuffer(text, dtype=np.uint8)
     chars = chars.reshape(groups, 8)
     out = np.empty((groups, 5), dtype=np.uint8)
     for lo in range(0, groups, _CHUNK):
-        v = VALUE[chars[lo : lo + _CHUNK]]
+        v = values()[chars[lo : lo + _CHUNK]]
         if (v == 255).any():
             index = lo * 8 + int(np.flatnonzero(v.reshape(-1) == 255)[0])
             raise Base32Error("character", f"character {index + 1} is not a base32 character (A-Z, 2-7)", index)

@@ -1,7 +1,8 @@
 """Read shares from whatever a custodian brings: text files, card PDFs, scans and photos.
 
 Text files are parsed here; PDFs and images are decoded by the scanning layer (scan_sources),
-imported only when one is given, so reading text shares stays light.
+imported only when one is given, and the backup package code only when packages are read, so
+reading text shares stays light (``verify-share`` of one share file: docs/benchmarks.md).
 
 A key backup's cards and share files also carry its backup package (docs/backup-package.md):
 a second QR code on the card, a ``keyceremony backup package v1`` block after the share's lines
@@ -21,15 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import NoReturn, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from keyceremony.errors import InputTooLarge, KeyCeremonyError, ScanError, ShareFormatError, UsageError
-from keyceremony.keys import backup_package
-from keyceremony.keys.backup_package import BackupPackage
 from keyceremony.shares.payload import SharePayload
 from keyceremony.shares.text import from_qr_text, from_text
+
+if TYPE_CHECKING:
+    from keyceremony.keys.backup_package import BackupPackage
 
 T = TypeVar("T")
 
@@ -56,8 +56,9 @@ def read_shares(path: str) -> list[tuple[str, SharePayload]]:
     suffix = p.suffix.lower()
     if suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
         from keyceremony.cards.scan_sources import read_qr_texts
+        from keyceremony.keys.backup_package import is_package_qr_text
 
-        texts = [t for t in read_qr_texts(p) if not backup_package.is_package_qr_text(t)]
+        texts = [t for t in read_qr_texts(p) if not is_package_qr_text(t)]
         shares = []
         for i, text in enumerate(texts, 1):
             source = name if len(texts) == 1 else f"{name} (code {i})"
@@ -103,6 +104,9 @@ def read_payloads(path: str) -> SourceContents:
     A package that cannot be read beside a good share is reported in ``problems`` (the share is
     still usable, and other cards carry the package); a source with nothing usable raises.
     """
+    from keyceremony.keys import backup_package
+    from keyceremony.keys.backup_package import BackupPackage
+
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{path}: no such file; check the path")
@@ -160,7 +164,6 @@ _ADVICE = (
     "give the share's own .txt file, a card's PDF or a photo of a card (a share file of a 256 MiB "
     "secret is about 805 MB)"
 )
-_PIECE = 1 << 24  # bytes looked at a time when measuring lines
 
 
 def _read_file(p: Path, name: str) -> bytes:
@@ -196,35 +199,32 @@ def _read_text_file(p: Path, name: str) -> bytes:
 
 def _check_lines(raw: bytes, name: str) -> None:
     """Refuse a text with more than ``MAX_SOURCE_LINES`` lines or a line longer than
-    ``MAX_SOURCE_LINE_BYTES``, naming the first long line. Without copying the file: about 0.3 s
-    for the 197 MB share file of a 64 MiB secret. Line lengths are measured only in a file that
-    starts like a share or package text; any other file (a secret given by mistake) is refused
-    by its first line, which says what the file should be."""
-    if backup_package.is_package_bytes(raw[:3]):
-        return  # a binary package.kcb: not lines
-    _check_line_count(raw.count(b"\n") + (not raw.endswith(b"\n")), name)
+    ``MAX_SOURCE_LINE_BYTES``, naming the first long line. Without copying the file, and without
+    numpy (reading one share stays light): about 0.05 s for a 200 MB share file. Line lengths
+    are measured only in a file that starts like a share or package text; any other file (a
+    secret given by mistake) is refused by its first line, which says what the file should be."""
+    lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if lines > MAX_SOURCE_LINES:
+        from keyceremony.keys.backup_package import is_package_bytes  # only here: reading a share stays light
+
+        if not is_package_bytes(raw[:3]):  # a binary package.kcb is not lines
+            _check_line_count(lines, name)
     if raw[:MAX_SOURCE_LINE_BYTES].lstrip()[:11].lower() != b"keyceremony":
-        return
+        return  # a binary package.kcb too
     # A line longer than the limit holds a whole block of half the limit with no line feed:
-    # look for such blocks (vectorized), then measure the lines they are in.
+    # look for such blocks (``find`` stops at the block's first line feed, a few bytes in), then
+    # measure the lines they are in.
     block = (MAX_SOURCE_LINE_BYTES + 1) // 2
-    data = np.frombuffer(raw, dtype=np.uint8, count=len(raw) // block * block)
-    step = max(1, _PIECE // block) * block
-    feeds = np.empty((step // block, block), dtype=bool)
     measured = 0  # the lines before this offset are measured
-    for lo in range(0, len(data), step):
-        piece = data[lo : lo + step].reshape(-1, block)
-        hits = np.equal(piece, 10, out=feeds[: len(piece)])
-        for i in np.flatnonzero(~hits.any(axis=1)):
-            at = lo + int(i) * block
-            if at < measured:
-                continue
-            start = raw.rfind(b"\n", 0, at) + 1
-            end = raw.find(b"\n", at)
-            end = len(raw) if end < 0 else end
-            if end - start > MAX_SOURCE_LINE_BYTES:
-                _long_line(end - start, raw.count(b"\n", 0, start) + 1, name)
-            measured = end
+    for at in range(0, len(raw) // block * block, block):
+        if at < measured or raw.find(b"\n", at, at + block) >= 0:
+            continue
+        start = raw.rfind(b"\n", 0, at) + 1
+        end = raw.find(b"\n", at)
+        end = len(raw) if end < 0 else end
+        if end - start > MAX_SOURCE_LINE_BYTES:
+            _long_line(end - start, raw.count(b"\n", 0, start) + 1, name)
+        measured = end
 
 
 def _check_line_count(lines: int, name: str) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from keyceremony.codec.fingerprint import format_fingerprint as format_fingerprint  # also part of this module's API
-from keyceremony.core import shamir
 from keyceremony.errors import (
     AmbiguousShareSets,
     AnchorMismatch,
@@ -90,6 +89,8 @@ def create_share_set(
     Without ``set_key`` a fresh key is made (after the split, from ``randbytes``) and dropped
     when the shares are signed. With ``set_key`` the caller's key signs, and the caller closes it.
     """
+    from keyceremony.core import shamir  # numpy: only splitting and combining need it, not verifying
+
     check_label(label)
     when = int(time.time()) if created is None else created
     set_id = randbytes(SET_ID_LEN)
@@ -252,6 +253,8 @@ def recover_secret(
             set_aside=tuple(r.reason for r in rejected),
             causes=tuple(errors),
         )
+    from keyceremony.core import shamir  # numpy, imported only when a secret is combined
+
     by_x = {x: src for x, (src, _) in in_set.items()}
     shares = [shamir.Share(p.x, p.y) for _, p in in_set.values()]
     try:

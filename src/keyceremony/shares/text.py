@@ -11,7 +11,9 @@ by the line's characters as 5-bit base32 values. A CRC of degree 15 detects ever
 at most 15 bits, so any single mistyped character (5 bits) and any swap of two neighbouring
 characters (10 bits) is caught and pinned to its line; a line typed in the wrong place changes
 the line number and is caught too. Encoding and checking are vectorized over lines, so a share of
-a 256 MiB secret (18 million lines) is written and read in seconds.
+a 256 MiB secret (18 million lines) is written and read in seconds. numpy is imported only by the
+functions that use it: a text of a few lines (one share, as ``verify-share`` reads) is checked line
+by line with the standard library, with the same verdicts, and does not pay numpy's start-up.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING
 
 from keyceremony.codec import base32
 from keyceremony.errors import LocatedError, ShareFormatError
 from keyceremony.shares.payload import SharePayload, encoded_length
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 HEADER = "keyceremony share v1"
 CHARS_PER_LINE = 24
@@ -82,6 +86,8 @@ def _symbols_to_text(value: int, count: int) -> str:
 
 
 def _contributions() -> tuple[NDArray[np.uint16], NDArray[np.uint16]]:
+    import numpy as np  # numpy only where lines are handled in bulk (module docstring)
+
     total_bits = 32 + 5 * CHARS_PER_LINE
     per_bit = []
     for bit in range(total_bits):  # contribution of a lone 1 at stream bit `bit`
@@ -110,6 +116,8 @@ def _checks(numbers: NDArray[np.uint32], values: NDArray[np.uint8]) -> NDArray[n
     One table look-up per pair of characters (a 10-bit index), indexed by share characters,
     which are public once written down.
     """
+    import numpy as np
+
     global _TABLES
     if _TABLES is None:
         _TABLES = _pair_tables(*_contributions())
@@ -132,14 +140,16 @@ def _pair_tables(
 
 def _values(chars: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """ASCII base32 characters to their 5-bit values; 255 for anything else."""
-    return base32.VALUE[chars]
+    return base32.values()[chars]
 
 
 def _check_text(crc: NDArray[np.uint16]) -> NDArray[np.uint8]:
+    import numpy as np
+
     out = np.empty((crc.shape[0], CHECK_CHARS), dtype=np.uint8)
     for i in range(CHECK_CHARS):
         v = ((crc >> (5 * (CHECK_CHARS - 1 - i))) & 31).astype(np.uint8)
-        out[:, i] = base32.ALPHABET[v]
+        out[:, i] = base32.alphabet()[v]
     return out
 
 
@@ -196,6 +206,8 @@ LINE_BYTES = CHARS_PER_LINE * 5 // 8
 def _full_lines(values: NDArray[np.uint8], count: int, width: int, *, first: int = 1) -> bytes:
     """Canonical data lines first..first+count-1 from their characters' 5-bit values,
     (count * 24,)."""
+    import numpy as np
+
     groups = CHARS_PER_LINE // GROUP
     line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
     out = np.full((count, line_len), ord(" "), dtype=np.uint8)
@@ -207,7 +219,7 @@ def _full_lines(values: NDArray[np.uint8], count: int, width: int, *, first: int
         numbers = np.arange(first + lo, first + hi, dtype=np.uint32)
         for i in range(width):  # decimal digits, least significant last
             rows[:, width - 1 - i] = 48 + (numbers // np.uint32(10**i)) % np.uint32(10)
-        chars = base32.ALPHABET[block]
+        chars = base32.alphabet()[block]
         col = width + 2
         for g in range(groups):
             rows[:, col : col + GROUP] = chars[:, g * GROUP : (g + 1) * GROUP]
@@ -335,23 +347,61 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
     line_len = width + 2 + CHARS_PER_LINE + (groups - 1) + 2 + CHECK_CHARS + 1
     if width < 2 or not full_len or full_len % line_len:
         return None
-    grid = np.frombuffer(raw, dtype=np.uint8, count=full_len, offset=start).reshape(-1, line_len)
-    count = grid.shape[0]
+    count = full_len // line_len
     cols = [width + 2 + g * (GROUP + 1) + i for g in range(groups) for i in range(GROUP)]
     gaps = [c for c in range(width, line_len - 1 - CHECK_CHARS) if c not in cols]  # must be spaces
-    chars = np.empty((count, CHARS_PER_LINE), dtype=np.uint8)
-    for lo in range(0, count, _LINES_PER_CHUNK):
+    layout = _Layout(start, count, line_len, width, cols, gaps)
+    chars, first = _rows_one_by_one(raw, layout) if count <= _SMALL_LINES else _rows_vectorized(raw, layout)
+    if first is not None:
+        line = raw[start + first * line_len : start + (first + 1) * line_len].decode("ascii", "replace")
+        _clean_line(first + 1, line, source, first_line + first, kind)  # raises, naming the line
+        return None  # the lenient parser accepts it: let the slow path decide
+    try:
+        tail = _clean_line(count + 1, last.decode("ascii"), None, first_line + count, kind)
+    except (kind.error, UnicodeDecodeError):
+        return None
+    return chars + tail.encode("ascii"), first_line + count
+
+
+#: Full lines up to which ``_fast_decode`` checks line by line without numpy (about 7 ms at the
+#: limit, where importing numpy takes about 55 ms): a share of a secret of up to about 3.8 KB.
+_SMALL_LINES = 256
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the full data lines of a canonical text are: from byte ``start``, ``count`` lines of
+    ``line_len`` bytes, a ``width``-digit number, characters at ``cols``, spaces at ``gaps``."""
+
+    start: int
+    count: int
+    line_len: int
+    width: int
+    cols: list[int]
+    gaps: list[int]
+
+
+def _rows_vectorized(raw: bytes, at: _Layout) -> tuple[bytes, int | None]:
+    """The characters of the full lines, and the first line (0-based) that is not canonical or
+    fails its check, or None; in chunks, a chunk's checks compared once its layout is right."""
+    import numpy as np
+
+    grid = np.frombuffer(raw, dtype=np.uint8, count=at.count * at.line_len, offset=at.start)
+    grid = grid.reshape(-1, at.line_len)
+    width, line_len = at.width, at.line_len
+    chars = np.empty((at.count, CHARS_PER_LINE), dtype=np.uint8)
+    for lo in range(0, at.count, _LINES_PER_CHUNK):
         rows = grid[lo : lo + _LINES_PER_CHUNK]
         numbers = np.arange(lo + 1, lo + rows.shape[0] + 1, dtype=np.uint32)
         expected = np.empty((rows.shape[0], width), dtype=np.uint8)
         for i in range(width):
             expected[:, width - 1 - i] = 48 + (numbers // np.uint32(10**i)) % np.uint32(10)
         block = chars[lo : lo + rows.shape[0]]
-        block[:] = rows[:, cols]
+        block[:] = rows[:, at.cols]
         values = _values(block)
         bad = (
             (rows[:, :width] != expected).any(axis=1)
-            | (rows[:, gaps] != 32).any(axis=1)
+            | (rows[:, at.gaps] != 32).any(axis=1)
             | (rows[:, -1] != 10)
             | (values == 255).any(axis=1)
         )
@@ -359,15 +409,33 @@ def _fast_decode(raw: bytes, source: str | None, kind: TextKind = SHARE_TEXT) ->
             checks = _check_text(_checks(numbers, values))
             bad = (checks != rows[:, line_len - 1 - CHECK_CHARS : -1]).any(axis=1)
         if bad.any():
-            first = lo + int(np.flatnonzero(bad)[0])
-            line = grid[first].tobytes().decode("ascii", "replace")
-            _clean_line(first + 1, line, source, first_line + first, kind)  # raises, naming the line
-            return None  # the lenient parser accepts it: let the slow path decide
-    try:
-        tail = _clean_line(count + 1, last.decode("ascii"), None, first_line + count, kind)
-    except (kind.error, UnicodeDecodeError):
-        return None
-    return chars.tobytes() + tail.encode("ascii"), first_line + count
+            return b"", lo + int(np.flatnonzero(bad)[0])
+    return chars.tobytes(), None
+
+
+def _rows_one_by_one(raw: bytes, at: _Layout) -> tuple[bytes, int | None]:
+    """``_rows_vectorized`` for at most ``_LINES_PER_CHUNK`` lines (one chunk), with the standard
+    library: the same line found, the checks compared only when every line's layout is right."""
+    rows = [raw[at.start + r * at.line_len : at.start + (r + 1) * at.line_len] for r in range(at.count)]
+    chars = [bytes(row[c] for c in at.cols) for row in rows]
+    modulus = 10**at.width  # the vectorized path writes the number's last ``width`` digits
+
+    def laid_out(r: int) -> bool:
+        row = rows[r]
+        return (
+            row[: at.width] == b"%0*d" % (at.width, (r + 1) % modulus)
+            and all(row[c] == 32 for c in at.gaps)
+            and row[-1] == 10
+            and not chars[r].translate(None, base32.ALPHABET_BYTES)
+        )
+
+    def checked(r: int) -> bool:
+        return line_check(r + 1, chars[r].decode("ascii")).encode("ascii") == rows[r][-1 - CHECK_CHARS : -1]
+
+    first = next((r for r in range(at.count) if not laid_out(r)), None)
+    if first is None:
+        first = next((r for r in range(at.count) if not checked(r)), None)
+    return (b"" if first is not None else b"".join(chars)), first
 
 
 def lines_needed(typed_lines: list[str]) -> int | None:
