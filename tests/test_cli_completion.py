@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -72,8 +73,10 @@ def offers(shell: str, code: str, folder: Path) -> list[set[str]]:
         calls.append(f"t {quoted}")
     run = subprocess.run([shell_or_skip(shell), *(["-f"] if shell == "zsh" else []), "-c",
                           code + "\n" + "\n".join(calls)],
-                         capture_output=True, text=True, cwd=folder, timeout=60)
+                         capture_output=True, text=True, cwd=folder, timeout=60,
+                         env={**os.environ, "HOME": str(folder)})  # the shell writes nothing in the real home
     assert run.returncode == 0, run.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode), "the shell replaced /dev/null"
     assert run.stderr == ""
     return [set(filter(None, line.split("\t")[1:])) for line in run.stdout.splitlines()]
 
@@ -89,7 +92,8 @@ complete -p keyceremony >/dev/null
 
 
 def test_zsh_completes_through_bashcompinit(folder: Path) -> None:
-    code = "autoload -U +X compinit && compinit -u -d /dev/null\n" + script("zsh") + """
+    # -D: compinit writes no dump file (with -d FILE it would replace FILE, even /dev/null, by moving one there)
+    code = "autoload -U +X compinit && compinit -u -D\n" + script("zsh") + """
 setopt ksharrays
 t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); COMPREPLY=(); PREFIX="${COMP_WORDS[COMP_CWORD]}"
       _keyceremony; local kept=() w; for w in "${COMPREPLY[@]}"; do [[ $w == "$PREFIX"* ]] && kept+=("$w"); done
