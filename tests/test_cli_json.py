@@ -184,6 +184,12 @@ def test_a_command_line_argparse_refuses_is_answered_too(work: Path) -> None:
     assert obj["command"] == "transcript verify" and refused(obj, "UsageError", 2)
     _, obj = kc("no-such-command", cwd=work)
     assert obj["command"] is None and refused(obj, "UsageError", 2)
+    _, obj = kc("transcript", "no-such-action", cwd=work)  # refused by the group: no command of the schema
+    assert obj["command"] is None and "no-such-action" in refused(obj, "UsageError", 2)["message"]
+    secret_pin = "31415926"
+    result, obj = kc("recover", "shares/share-1.txt", "--pin", secret_pin, cwd=work)
+    assert obj["command"] == "recover" and "never taken on the command line" in refused(obj, "UsageError", 2)["message"]
+    assert secret_pin not in result.stdout + result.stderr
 
 
 def test_standard_output_closed(work: Path) -> None:
@@ -195,6 +201,9 @@ def test_standard_output_closed(work: Path) -> None:
     assert result.returncode == 4 and "standard output is closed" in result.stderr, result.stderr
     assert result.stderr.count("keyceremony: error:") == 1  # said once
     assert not (work / "x.bin").exists()
+    result = subprocess.run(f"{sys.executable} -m keyceremony no-such-command --json >&-", shell=True, cwd=work,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "invalid choice" in result.stderr and "Traceback" not in result.stderr
 
 
 # --- backup and recover, on SoftHSM2 ----------------------------------------------------------------
@@ -281,6 +290,9 @@ def test_transcript_verify(ceremony: tuple[Path, dict], tmp_path: Path) -> None:
     assert obj["steps"] == ran["steps"] and obj["people"]
     _, obj = kc("transcript", "verify", "c/transcript.jsonl", cwd=work)
     assert obj["ok"] and obj["anchor"] == "UNANCHORED" and obj["keys"][0]["anchored"] is False
+    _, obj = kc("transcript", "verify", "c/transcript.jsonl", "--requirements", "c/requirements.json", cwd=work)
+    required = json.loads((work / "c" / "requirements.json").read_text())["steps"]
+    assert obj["ok"] and obj["requirements"] == {"file": "c/requirements.json", "met": True, "steps": len(required)}
 
     # one character of line 3 changed: not ok, and the line is named
     lines = (work / "c" / "transcript.jsonl").read_text().splitlines(keepends=True)

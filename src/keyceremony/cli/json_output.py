@@ -75,8 +75,8 @@ def answer_refused_arguments(argv: Sequence[str] | None, refused: ArgumentsRefus
 def _command_named(prog: str, argv: Sequence[str] | None) -> str | None:
     """The command a refused command line names: the refusing subparser's, else the first words
     of the arguments (the main parser refuses unknown options after a command too); None if none."""
-    if " " in prog:
-        return prog.split(" ", 1)[1]
+    if prog.partition(" ")[2] in COMMANDS:
+        return prog.partition(" ")[2]
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")][:2]
     for n in (2, 1):
         if " ".join(words[:n]) in COMMANDS:
@@ -145,8 +145,8 @@ class JsonReport:
         if self._stdout is not None:
             sys.stdout = self._stdout
             self._stdout = None
-        if isinstance(sys.stdout, ClosedStream):  # begin() said so, before any work
-            return code
+        if sys.stdout is None or isinstance(sys.stdout, ClosedStream):  # closed: begin() said so, before any work
+            return code or StreamError.exit_code
         if code and self.error is None:  # a command that reported a failure without raising one
             self.error = {"kind": "KeyCeremonyError", "message": "the command failed; see standard error",
                           "exit_code": code}  # fmt: skip
