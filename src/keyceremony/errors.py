@@ -7,11 +7,20 @@ classes are for bad input that a custodian or operator can fix.
 
 from __future__ import annotations
 
+# The command line's exit status (docs/cli.md §2): each error class carries one of these.
+EXIT_OK = 0
+EXIT_REFUSED = 1  # the input was checked and refused: a share, package, transcript, key check, anchor
+EXIT_USAGE = 2  # the command line cannot work as given: a missing file, options that do not go together
+EXIT_KEY_STORE = 3  # the HSM token or key store refused or failed: module, token, PIN, key label
+EXIT_IO = 4  # standard input or output, or a file, could not be read or written
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_BROKEN_PIPE = 141  # the reader of standard output went away (128 + SIGPIPE)
+
 
 class KeyCeremonyError(Exception):
-    """Base class: the CLI catches this once, prints ``str(err)`` and exits non-zero."""
+    """Base class: the CLI catches this once, prints ``str(err)`` and exits with ``exit_code``."""
 
-    exit_code = 1
+    exit_code = EXIT_REFUSED
 
     def diagnostics(self) -> str:
         return str(self)
@@ -134,7 +143,7 @@ class ScanError(KeyCeremonyError):
 class UsageError(KeyCeremonyError):
     """A command-line argument that cannot work (missing file, bad option combination)."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class UnsafeOutput(UsageError):
@@ -147,12 +156,16 @@ class StreamError(KeyCeremonyError):
     """Standard input or output cannot be used: closed, full, or not something a secret comes
     from (a device, a folder). The message names the stream and what to do."""
 
+    exit_code = EXIT_IO
+
 
 # --- key back ends (keys/), HSM tokens and recovery checks ---------------------------------
 
 
 class KeyBackendError(KeyCeremonyError):
     """A key store (HSM token or the in-memory software store) refused or failed an operation."""
+
+    exit_code = EXIT_KEY_STORE
 
 
 class HSMError(KeyBackendError):

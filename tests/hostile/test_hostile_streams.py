@@ -163,9 +163,9 @@ def test_split_with_standard_output_closed_or_full(work: Path, tmp_path: Path, u
     env = {**ENV, "PYTHONUNBUFFERED": unbuffered}
     (tmp_path / "secret.bin").write_bytes(SECRET)
     failed_cleanly(sh(">&-", "split", "-k", 2, "-n", 2, "--in", "secret.bin", "--out", "a", cwd=tmp_path, env=env),
-                   "standard output is closed", code=1)
+                   "standard output is closed", code=4)
     err = failed_cleanly(sh(">/dev/full", "split", "-k", 2, "-n", 2, "--in", "secret.bin", "--out", "b",
-                            cwd=tmp_path, env=env), "No space left on device", code=1)
+                            cwd=tmp_path, env=env), "No space left on device", code=4)
     assert err.count("keyceremony: error:") == 1
 
 
@@ -174,9 +174,9 @@ def test_split_with_standard_output_closed_or_full(work: Path, tmp_path: Path, u
 
 def test_combine_to_a_closed_or_full_standard_output(work: Path) -> None:
     shares = ["shares/share-1.txt", "shares/share-2.txt"]
-    failed_cleanly(sh(">&-", "combine", *shares, "--out", "-", cwd=work), "standard output is closed", code=1)
+    failed_cleanly(sh(">&-", "combine", *shares, "--out", "-", cwd=work), "standard output is closed", code=4)
     err = failed_cleanly(sh(">/dev/full", "combine", *shares, "--out", "-", cwd=work),
-                         "standard output cannot be written (No space left on device)", code=1)
+                         "standard output cannot be written (No space left on device)", code=4)
     assert "Recovered" not in err  # no success is reported
     result = sh("", "combine", *shares, "--out", "-", cwd=work)
     assert result.returncode == 0 and result.stdout == SECRET
@@ -184,13 +184,13 @@ def test_combine_to_a_closed_or_full_standard_output(work: Path) -> None:
 
 def test_verify_share_of_several_files_to_a_closed_standard_output_stops_at_once(work: Path) -> None:
     shares = ["shares/share-1.txt", "shares/share-2.txt", "shares/share-3.txt"]
-    err = failed_cleanly(sh(">&-", "verify-share", *shares, cwd=work), "standard output is closed", code=1)
+    err = failed_cleanly(sh(">&-", "verify-share", *shares, cwd=work), "standard output is closed", code=4)
     assert err.count("keyceremony: error:") == 1  # said once, not once per file
 
 
 def test_combine_type_with_standard_input_closed(work: Path) -> None:
     failed_cleanly(sh("<&-", "combine", "shares/share-1.txt", "--type", "--out", "x.bin", cwd=work),
-                   "standard input is closed", code=1)
+                   "standard input is closed", code=4)
     assert not (work / "x.bin").exists()
 
 
@@ -267,8 +267,8 @@ def test_recover_reveal_dash_is_standard_output(work: Path, tmp_path: Path) -> N
 def test_recover_reveal_dash_to_a_closed_or_full_standard_output(work: Path, tmp_path: Path) -> None:
     shares = [work / "backup" / "share-1.txt", work / "backup" / "share-2.txt"]
     failed_cleanly(sh(">&-", "recover", *shares, "--reveal", "-", cwd=tmp_path), "standard output is closed",
-                   code=1)
+                   code=4)
     err = failed_cleanly(sh(">/dev/full", "recover", *shares, "--reveal", "-", cwd=tmp_path),
-                         "standard output cannot be written (No space left on device)", code=1)
+                         "standard output cannot be written (No space left on device)", code=4)
     assert "Recovered key" not in err
     assert list(tmp_path.iterdir()) == []

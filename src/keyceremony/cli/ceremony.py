@@ -23,7 +23,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, add_command, output_folder, read_pin
+from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, add_command, add_json_flag, output_folder, read_pin
+from keyceremony.cli.json_output import record
 
 if TYPE_CHECKING:
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
@@ -63,6 +64,7 @@ def add_ceremony_commands(subparsers: Subcommands) -> None:
     p.add_argument("--token", metavar="LABEL", help="the token's label (else [hsm] token)")
     p.add_argument("--pin-file", metavar="FILE", help=f"read the user PIN from FILE (else ${PIN_ENV}, else a prompt)")
     p.add_argument("--quiet", action="store_true", help="print only the final report")
+    add_json_flag(p)
     p.set_defaults(run=_run)
 
 
@@ -119,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     from keyceremony.ceremony.template import load_template
 
     t0 = time.perf_counter()
+    record(args, folder=args.out, template=args.template)
     template = load_template(args.template)
     answers = load_answers(args.answers, template)
     keys = _keys(args, answers)
@@ -141,5 +144,9 @@ def _run(args: argparse.Namespace) -> int:
     options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors)
     result = CeremonyEngine(template, out, ports, options).run()
     print(result.report, end="")
-    print(f"Report: {result.report_path}; ceremony finished in {time.perf_counter() - t0:.2f} s")
+    seconds = time.perf_counter() - t0
+    print(f"Report: {result.report_path}; ceremony finished in {seconds:.2f} s")
+    from keyceremony.cli.json_output import ceremony_fields
+
+    record(args, **ceremony_fields(result), seconds=round(seconds, 3))
     return 0

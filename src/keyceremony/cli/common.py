@@ -76,6 +76,14 @@ def add_source_argument(p: argparse.ArgumentParser, *, required: bool = False) -
                    help="share .txt files, card PDFs, or scans or photos of cards")
 
 
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON object on standard output (cli/json_output.py, docs/cli.md §3). The
+    command's name in it is its parser's name without the program's ("transcript verify")."""
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object on standard output and nothing else (docs/cli.md §3)")
+    parser.set_defaults(json_command=parser.prog.split(" ", 1)[-1])
+
+
 def output_folder(path: str) -> Path:
     """``--out DIR`` as a Path; UsageError if it names an existing file or sits under one."""
     out = Path(path)

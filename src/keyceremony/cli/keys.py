@@ -26,6 +26,7 @@ from keyceremony.cli.common import (
     Progress,
     Subcommands,
     add_command,
+    add_json_flag,
     add_source_argument,
     check_threshold,
     existing_outputs,
@@ -34,6 +35,7 @@ from keyceremony.cli.common import (
     read_pin,
     write_stdout,
 )
+from keyceremony.cli.json_output import record, record_error, refuse_stdout_output
 from keyceremony.cli.typed_entry import add_typing_options, type_shares
 from keyceremony.errors import KeyCeremonyError, UsageError
 
@@ -80,6 +82,7 @@ def add_key_commands(sub: Subcommands) -> None:
     p.add_argument("--no-cards", action="store_true", help="write share files and the package only")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
     p.add_argument("--force", action="store_true", help="overwrite backup files already in DIR")
+    add_json_flag(p)
     p.set_defaults(run=_backup)
 
     p = add_command(
@@ -115,6 +118,7 @@ def add_key_commands(sub: Subcommands) -> None:
                         "PKCS#8 PEM); dangerous")
     p.add_argument("--force", action="store_true", help="overwrite the --reveal FILE")
     add_backup_anchor_options(p)
+    add_json_flag(p)
     p.set_defaults(run=_recover)
 
 
@@ -158,6 +162,7 @@ def _reports_errors(command: Callable[[argparse.Namespace], int]) -> Callable[[a
             print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
             for note in getattr(err, "__notes__", ()):
                 print(f"  {note}", file=sys.stderr)
+            record_error(args, err, err.diagnostics(), err.exit_code)
             return err.exit_code
 
     return run
@@ -268,7 +273,12 @@ def _backup(args: argparse.Namespace) -> int:
             )
             origin = f"generated in {where}" + ("" if kind == "soft" else " (sensitive; extractable only wrapped)")
     progress.done()
-    _print_backup_summary(backup, out, files, origin, kind, timing["backup"], time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    _print_backup_summary(backup, out, files, origin, kind, timing["backup"], seconds)
+    from keyceremony.cli.json_output import backup_fields
+
+    record(args, **backup_fields(backup, str(out), [str(f) for f in files], origin, kind,
+                                 args.token if kind == "pkcs11" else None, seconds))  # fmt: skip
     return 0
 
 
@@ -369,6 +379,7 @@ def _recover(args: argparse.Namespace) -> int:
             "a key recovered into memory is gone when the command ends: add --drill to rehearse, "
             "--reveal FILE to write it out, or use --backend pkcs11"
         )
+    refuse_stdout_output(args, "--reveal", args.reveal)
     if args.reveal and output_file(args.reveal, "--reveal") and not args.force:
         raise UsageError(f"{args.reveal} already exists; choose another file or add --force")
     if args.new_label and args.drill:
@@ -385,11 +396,15 @@ def _recover(args: argparse.Namespace) -> int:
         )
 
     from keyceremony.atomic_file import write_atomically
+    from keyceremony.cli.json_output import drill_fields, recovery_fields
+    from keyceremony.errors import CanaryMismatch
     from keyceremony.recipes.backup import gather_recovery_inputs, recover_backup, reveal_key
 
     progress = Progress()
     t0 = time.perf_counter()
     anchors = backup_anchors(args)
+    record(args, backend=kind, token=args.token if kind == "pkcs11" else None, drill=args.drill,
+           reveal=args.reveal)  # fmt: skip
     typed: list[tuple[str, SharePayload]] = []
     if args.type:
         accepted, _, others = type_shares([], anchors.set_fingerprint, no_echo=args.no_echo)
@@ -404,6 +419,7 @@ def _recover(args: argparse.Namespace) -> int:
     ) as inputs:
         progress.done()
         anchor_lines = backup_anchor_lines(inputs)
+        record(args, **recovery_fields(inputs))
         if args.reveal:
             to_stdout = args.reveal == "-"  # stdout then carries the key only; messages go to stderr
             where = "standard output" if to_stdout else args.reveal
@@ -413,7 +429,11 @@ def _recover(args: argparse.Namespace) -> int:
                 "home at once, then destroy the file (shred -u).",
                 file=sys.stderr,
             )
-            material = reveal_key(inputs)
+            try:
+                material = reveal_key(inputs)
+            except CanaryMismatch:
+                record(args, canary={"ok": False, "checked": "in memory, before the key was written out"})
+                raise
             try:
                 if to_stdout:
                     write_stdout(material)
@@ -426,16 +446,23 @@ def _recover(args: argparse.Namespace) -> int:
                   f"and canary match the backup package. Wrote it to {where} ({what}"
                   f"{'' if to_stdout else ', mode 0600'}).", file=sys.stderr if to_stdout else sys.stdout)
             print("\n".join(anchor_lines), file=sys.stderr if to_stdout else sys.stdout)
+            record(args, canary={"ok": True, "checked": "in memory, before the key was written out"},
+                   target="a file (plaintext)", outcome=f"key written to {args.reveal}")  # fmt: skip
             return 0
         progress.step("opening the key store...")
         backend, where = _open_backend(args, kind)
         with backend:
             progress.step(f"unwrapping into {where} and checking the key...")
-            report = recover_backup(
-                backend, inputs, label=args.new_label, extractable=args.extractable,
-                drill=args.drill, target=where, started=t0,
-            )  # fmt: skip
+            try:
+                report = recover_backup(
+                    backend, inputs, label=args.new_label, extractable=args.extractable,
+                    drill=args.drill, target=where, started=t0,
+                )  # fmt: skip
+            except CanaryMismatch:
+                record(args, canary={"ok": False, "checked": f"inside {where}"}, target=where)
+                raise
         progress.done()
     print(report.to_text())
     print("\n".join(anchor_lines))
+    record(args, **drill_fields(report))
     return 0

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from keyceremony import __version__
+from keyceremony.cli import json_output  # --json (cli/json_output.py)
 
 # Each command module imports only the standard library until its command runs.
 from keyceremony.cli.ceremony import add_ceremony_commands  # run
@@ -22,41 +23,61 @@ from keyceremony.cli.completion import SHELLS
 from keyceremony.cli.keys import add_key_commands  # backup, recover
 from keyceremony.cli.shares import add_share_commands  # split, combine, verify-share
 from keyceremony.cli.transcript import add_transcript_commands  # transcript verify, transcript report
-from keyceremony.errors import KeyCeremonyError
+from keyceremony.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, KeyCeremonyError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except json_output.ArgumentsRefused as refused:  # argparse said why on stderr; with --json, say it on stdout too
+        json_output.answer_refused_arguments(argv, refused)
+        raise
     if not getattr(args, "run", None):
         if _on_a_terminal():  # `keyceremony` alone at a terminal opens the terminal UI
             return _tui(args)
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     guard_standard_streams()  # a closed stdin/stdout fails with a message, not a traceback
+    report = json_output.start(args)  # --json: one JSON object on stdout, written when the command ends
+    code = _run(args, report)
+    return report.finish(code) if report is not None else code
+
+
+def _run(args: argparse.Namespace, report: json_output.JsonReport | None) -> int:
+    """Run the command; an error is said on stderr (and kept for the JSON) and gives the exit status."""
+
+    def failed(err: BaseException, message: str, code: int) -> int:
+        print(f"keyceremony: error: {message}", file=sys.stderr)
+        json_output.record_error(args, err, message, code)
+        return code
+
     try:
+        if report is not None:
+            report.begin()
         code = int(args.run(args) or 0)
         flush_stdout()  # a report that could not be shown (stdout a full device) is an error
         return code
     except KeyCeremonyError as err:
-        print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
+        code = failed(err, err.diagnostics(), err.exit_code)
         for note in getattr(err, "__notes__", ()):  # e.g. "the new key was deleted again"
             print(f"keyceremony: note: {note}", file=sys.stderr)
-        return err.exit_code
+        return code
     except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly, as `cat` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 128 + 13  # SIGPIPE
+        return EXIT_BROKEN_PIPE
     except OSError as err:  # a path that cannot be written or read: say which, and why
         where = f"{err.filename}: " if err.filename else ""
         hint = {errno.ENOENT: "; check that the folder exists", errno.ENOTDIR: "; a part of the path is a file",
                 errno.EACCES: "; check the permissions", errno.ENOSPC: "; free some space and run it again",
                 }.get(err.errno or 0, "")  # fmt: skip
-        print(f"keyceremony: error: {where}{err.strerror or err}{hint}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("keyceremony: interrupted. Files are only ever written whole; a ceremony (`run`) "
-              "resumes where it stopped when started again", file=sys.stderr)
-        return 130
+        return failed(err, f"{where}{err.strerror or err}{hint}", EXIT_IO)
+    except KeyboardInterrupt as err:
+        message = ("interrupted. Files are only ever written whole; a ceremony (`run`) resumes where it "
+                   "stopped when started again")  # fmt: skip
+        print(f"keyceremony: {message}", file=sys.stderr)
+        json_output.record_error(args, err, message, EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
 
 
 def _on_a_terminal() -> bool:
@@ -78,7 +99,7 @@ def _tui(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = json_output.CliParser(  # an ArgumentParser whose refusals --json answers too
         prog="keyceremony",
         description="Shamir-split key backup and recovery, run as an in-person ceremony.",
     )

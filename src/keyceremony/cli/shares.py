@@ -20,6 +20,7 @@ from keyceremony.cli.common import (
     Progress,
     Subcommands,
     add_command,
+    add_json_flag,
     add_source_argument,
     check_threshold,
     existing_outputs,
@@ -28,6 +29,7 @@ from keyceremony.cli.common import (
     read_secret,
     write_stdout,
 )
+from keyceremony.cli.json_output import anchor_status, record, record_error, refuse_stdout_output, share_set
 from keyceremony.cli.typed_entry import add_typing_options, type_shares
 from keyceremony.errors import KeyCeremonyError, UsageError
 
@@ -66,6 +68,7 @@ def add_share_commands(sub: Subcommands) -> None:
     p.add_argument("--custodian", action="append", default=[], metavar="NAME",
                    help="holder of the next share's card (repeat, in share order)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
+    add_json_flag(p)
     p.set_defaults(run=_split)
 
     p = add_command(
@@ -88,6 +91,7 @@ def add_share_commands(sub: Subcommands) -> None:
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     p.add_argument("--strict", action="store_true", help="fail if any share given is set aside")
     add_set_fingerprint_option(p)
+    add_json_flag(p)
     p.set_defaults(run=_combine)
 
     p = add_command(
@@ -106,6 +110,7 @@ def add_share_commands(sub: Subcommands) -> None:
     )
     add_source_argument(p, required=True)
     add_set_fingerprint_option(p)
+    add_json_flag(p)
     p.set_defaults(run=_verify_share)
 
 
@@ -185,6 +190,8 @@ def _split(args: argparse.Namespace) -> int:
     print(f"Set fingerprint: {fingerprint}")
     print(f"  in words: {' '.join(to_words(first.fingerprint()))}")
     print("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
+    record(args, out=str(out), set=share_set(first), files=[str(t) for t in targets if t.suffix == ".txt"],
+           cards=[{"path": str(c.path), "share": c.x, "read_back": True} for c in checks])  # fmt: skip
     return 0
 
 
@@ -223,6 +230,7 @@ def _combine(args: argparse.Namespace) -> int:
     from keyceremony.errors import ThresholdNotMet
     from keyceremony.shares.shareset import describe_set, recover_secret
 
+    refuse_stdout_output(args, "--out", args.out)
     if output_file(args.out, "--out") and not args.force:
         raise UsageError(f"{args.out} already exists; choose another --out or add --force")
     if args.no_echo and not args.type:
@@ -261,6 +269,10 @@ def _combine(args: argparse.Namespace) -> int:
         raise
     for r in recovery.rejected:
         print(f"keyceremony: set aside: {r.reason}", file=sys.stderr)
+    record(args, out=args.out, set=share_set(recovery.reference), shares_used=list(recovery.used),
+           set_aside=[{"source": getattr(p, "source", None), "reason": str(p)} for p in problems]
+           + [{"source": r.source, "reason": r.reason} for r in recovery.rejected],
+           anchor=anchor_status(recovery.anchored))  # fmt: skip
     if args.strict and (problems or recovery.rejected):
         raise UsageError("--strict: some shares were set aside (see above); nothing was written")
     secret = bytearray(recovery.secret)
@@ -289,20 +301,27 @@ def _verify_share(args: argparse.Namespace) -> int:
     from keyceremony.errors import KeyCeremonyError, StreamError
 
     expected = parse_fingerprint_option(args.fingerprint)
+    entries: list[dict[str, object]] = []  # for --json: one per share verified, and per source refused
+    record(args, fingerprint_given=expected is not None, sources=entries)
     if len(args.sources) == 1:  # one file: its error is the command's error, as always
-        _verify_one(args.sources[0], expected)
+        try:
+            _verify_one(args.sources[0], expected, entries)
+        except KeyCeremonyError:
+            record(args, verified=0, refused=1)
+            raise
+        record(args, verified=1, refused=0)
         return 0
-    refused: list[int] = []
+    refused: list[KeyCeremonyError] = []
     sets: dict[str, str] = {}  # set fingerprint -> the first source of that set
     for name in args.sources:
         try:
-            for source, fingerprint in _verify_one(name, expected):
-                sets.setdefault(fingerprint, source)
+            for source, fp in _verify_one(name, expected, entries):
+                sets.setdefault(fp, source)
         except StreamError:  # standard output is closed or full: no other file can be answered either
             raise
         except KeyCeremonyError as err:  # answer this file, then go on with the next
             print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
-            refused.append(err.exit_code)
+            refused.append(err)
     if len(sets) > 1:
         print(f"NOTE: these shares are of {len(sets)} different sets ("
               + "; ".join(f"{fp} first in {src}" for fp, src in sets.items())
@@ -310,11 +329,30 @@ def _verify_share(args: argparse.Namespace) -> int:
     checked = len(args.sources)
     print(f"{checked - len(refused)} of {checked} source(s) verified" + (f"; {len(refused)} refused (above)"
                                                                           if refused else ""))  # fmt: skip
-    return max(refused, default=0)
+    record(args, verified=checked - len(refused), refused=len(refused))
+    if not refused:
+        return 0
+    worst = max(refused, key=lambda err: err.exit_code)  # its exit status is the command's; --json says it
+    record_error(args, worst, worst.diagnostics(), worst.exit_code)
+    return worst.exit_code
 
 
-def _verify_one(name: str, expected: bytes | None) -> list[tuple[str, str]]:
-    """Verify and describe the shares in one source; (source, set fingerprint) of each."""
+def _verify_one(name: str, expected: bytes | None, entries: list[dict[str, object]]) -> list[tuple[str, str]]:
+    """Verify and describe the shares in one source; (source, set fingerprint) of each. An entry
+    for --json is added to ``entries`` for each share, and for the source if it is refused."""
+    try:
+        return _verify_shares(name, expected, entries)
+    except KeyCeremonyError as err:
+        from keyceremony.errors import ForeignShare
+
+        mismatch = expected is not None and isinstance(err, ForeignShare)  # check_fingerprint refused it
+        entries.append({"file": name, "ok": False, "anchor": "MISMATCH" if mismatch else None,
+                        "error": {"kind": type(err).__name__, "message": err.diagnostics(),
+                                  "exit_code": err.exit_code}})  # fmt: skip
+        raise
+
+
+def _verify_shares(name: str, expected: bytes | None, entries: list[dict[str, object]]) -> list[tuple[str, str]]:
     from keyceremony.codec.fingerprint import format_fingerprint
     from keyceremony.codec.pgp_words import to_words
     from keyceremony.recipes.sources import read_shares
@@ -339,4 +377,6 @@ def _verify_one(name: str, expected: bytes | None) -> list[tuple[str, str]]:
             print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
                   "--fingerprint); only then is the share known to be genuine")
         done.append((source, fingerprint))
+        entries.append({"file": name, "source": source, "ok": True, "share": payload.x, "set": share_set(payload),
+                        "anchor": anchor_status(expected is not None), "error": None})  # fmt: skip
     return done

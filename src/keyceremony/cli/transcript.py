@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from keyceremony.cli.anchors import parse_fingerprint_text
-from keyceremony.cli.common import Subcommands, add_command, output_file
+from keyceremony.cli.common import Subcommands, add_command, add_json_flag, output_file
+from keyceremony.cli.json_output import record
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -92,6 +93,7 @@ def _transcript_options(p: argparse.ArgumentParser) -> None:
         "docs/transcript.md)",
     )
     p.add_argument("--in-progress", action="store_true", help="accept a transcript that is not sealed yet")
+    add_json_flag(p)
 
 
 def _requirements(path: str | None) -> TemplateRequirements | None:
@@ -124,6 +126,7 @@ def _verify(args: argparse.Namespace) -> int:
         later = [parse_fingerprint_text(f, "--later-fingerprint") for f in args.later_fingerprints]
     requirements = _requirements(args.requirements)
 
+    record(args, file=args.file)
     result = verify_transcript(
         args.file,
         expected_fingerprint=expected,
@@ -131,6 +134,9 @@ def _verify(args: argparse.Namespace) -> int:
         template_requirements=requirements,
         require_sealed=not args.in_progress,
     )
+    from keyceremony.cli.json_output import transcript_fields
+
+    record(args, **transcript_fields(args.file, result, args.requirements, requirements))
 
     _print_anchor(args.file, result)
     state = "sealed" if result.sealed else "NOT SEALED (in progress)"
@@ -200,22 +206,28 @@ def _report(args: argparse.Namespace) -> int:
     from keyceremony.transcript.report import build_report
 
     output_file(args.out, "--out", stdout=False)  # a new or ordinary file, checked before the work
+    record(args, file=args.file)
     try:
         content = Path(args.file).read_bytes()
     except OSError as err:
         raise UsageError(f"{args.file}: cannot read the transcript: {err.strerror}") from None
     expected = parse_fingerprint_text(args.fingerprint, "--fingerprint") if args.fingerprint else None
     later = [parse_fingerprint_text(f, "--later-fingerprint") for f in args.later_fingerprints or ()] or None
+    requirements = _requirements(args.requirements)
     result = verify_transcript(
         content,
         expected_fingerprint=expected,
         later_fingerprints=later,
-        template_requirements=_requirements(args.requirements),
+        template_requirements=requirements,
         require_sealed=not args.in_progress,
         name=args.file,
     )
     pdf = render_report_pdf(build_report(result, content, source_name=Path(args.file).name), paper=args.paper)
     write_atomically(Path(args.out), pdf, mode=0o644)  # whole or not at all; a report is not secret
+    from keyceremony.cli.json_output import pdf_pages, transcript_fields
+
+    record(args, **transcript_fields(args.file, result, args.requirements, requirements), out=args.out,
+           pages=pdf_pages(pdf))  # fmt: skip
     _print_anchor(args.file, result)
     print(f"{args.file}: verified ({len(result.entries)} entries, "
           f"ceremony key {format_fingerprint(result.fingerprint)})")
