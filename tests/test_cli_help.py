@@ -18,7 +18,7 @@ import pytest
 
 from keyceremony.cli.main import _parser
 
-SHARE_READERS = ("combine", "recover")  # commands that take shares (verify-share: next commit)
+SHARE_READERS = ("combine", "recover", "verify-share")  # commands that take shares
 TRANSCRIPT_CHECKERS = ("transcript verify", "transcript report")
 KEY_STORES = ("backup", "recover", "run")  # commands that use an HSM or the software back end
 

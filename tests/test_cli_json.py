@@ -177,8 +177,8 @@ def test_combine(work: Path) -> None:
 
 
 def test_a_command_line_argparse_refuses_is_answered_too(work: Path) -> None:
-    result, obj = kc("verify-share", cwd=work)
-    assert obj["command"] == "verify-share" and "SOURCE" in refused(obj, "UsageError", 2)["message"]
+    result, obj = kc("split", "--shares", "3", cwd=work)
+    assert obj["command"] == "split" and "--threshold" in refused(obj, "UsageError", 2)["message"]
     assert "usage:" in result.stderr
     _, obj = kc("transcript", "verify", "t.jsonl", "--no-such-flag", cwd=work)
     assert obj["command"] == "transcript verify" and refused(obj, "UsageError", 2)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from keyceremony.cli.common import MODULE_ENV, PIN_ENV, Subcommands, add_command, add_json_flag, output_folder, read_pin
 from keyceremony.cli.json_output import record
+from keyceremony.cli.verbosity import detail
 
 if TYPE_CHECKING:
     from keyceremony.ceremony.adapters import Pkcs11Keys, SoftKeys
@@ -63,7 +64,6 @@ def add_ceremony_commands(subparsers: Subcommands) -> None:
     p.add_argument("--module", metavar="PATH", help=f"the PKCS#11 module (else [hsm] module, else ${MODULE_ENV})")
     p.add_argument("--token", metavar="LABEL", help="the token's label (else [hsm] token)")
     p.add_argument("--pin-file", metavar="FILE", help=f"read the user PIN from FILE (else ${PIN_ENV}, else a prompt)")
-    p.add_argument("--quiet", action="store_true", help="print only the final report")
     add_json_flag(p)
     p.set_defaults(run=_run)
 
@@ -127,9 +127,8 @@ def _run(args: argparse.Namespace) -> int:
     keys = _keys(args, answers)
     out = output_folder(args.out)
 
-    def say(text: str) -> None:
-        if not args.quiet:
-            print(text, flush=True)
+    def say(text: str) -> None:  # each step as it runs; --quiet prints the final report only
+        detail(text, flush=True)
 
     ports = Ports(
         prompter=AnswersPrompter(answers, template, say=say),

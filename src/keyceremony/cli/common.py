@@ -12,11 +12,13 @@ import os
 import select
 import stat
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, Protocol
 
 from keyceremony.atomic_file import UnsafeOutputPath, check_output_path
+from keyceremony.cli.verbosity import add_verbosity_flags, is_quiet, is_verbose
 from keyceremony.errors import StreamError, UnsafeOutput, UsageError
 
 PIN_ENV = "KEYCEREMONY_PIN"
@@ -67,7 +69,9 @@ def add_command(
     epilog = None
     if examples:
         epilog = "examples:\n\n" + "\n".join(f"  {line}" for line in examples)
-    return sub.add_parser(name, help=summary, description=description, epilog=epilog, formatter_class=HelpFormatter)
+    parser = sub.add_parser(name, help=summary, description=description, epilog=epilog, formatter_class=HelpFormatter)
+    add_verbosity_flags(parser)
+    return parser
 
 
 def add_source_argument(p: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -369,17 +373,23 @@ def _kind(mode: int) -> str:
 
 
 class Progress:
-    """Stage messages on a terminal's stderr; silent when stderr is piped or redirected."""
+    """Stage messages on standard error: on a terminal, each replacing the last; with --verbose,
+    each on its own line with the seconds since the command started (a log keeps them); none
+    with --quiet, or when standard error is not a terminal."""
 
     def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
+        self.lines = is_verbose()
+        self.enabled = not is_quiet() and (self.lines or sys.stderr.isatty())
+        self.started = time.perf_counter()
 
     def step(self, message: str) -> None:
-        if self.enabled:
+        if self.lines:
+            print(f"keyceremony: [{time.perf_counter() - self.started:6.2f} s] {message}", file=sys.stderr, flush=True)
+        elif self.enabled:
             print(f"\r\033[K{message}", end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
-        if self.enabled:
+        if self.enabled and not self.lines:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 

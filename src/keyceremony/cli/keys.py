@@ -37,6 +37,7 @@ from keyceremony.cli.common import (
 )
 from keyceremony.cli.json_output import record, record_error, refuse_stdout_output
 from keyceremony.cli.typed_entry import add_typing_options, type_shares
+from keyceremony.cli.verbosity import detail
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from keyceremony.shares.payload import SharePayload
 ALGORITHMS = ("aes256", "aes192", "aes128", "ec-p256", "ed25519")
 WRAP_MECHANISMS = ("AES_KEY_WRAP_KWP", "AES_KEY_WRAP_PAD")
+# The rows of a backup's or recovery's report that --quiet still prints: what the paper log records.
+RECORDED_ROWS = frozenset({"key check value", "set fingerprint", "backup package", "result"})
 
 
 def add_key_commands(sub: Subcommands) -> None:
@@ -349,9 +352,9 @@ def _print_backup_summary(backup: Backup, out: Path, files: list[Path], origin: 
         ("time", f"{seconds_backup:.2f} s backup, {seconds_total:.2f} s with the files"),
     ]
     print(f"Backed up key '{package.label}' into {out}/")
-    for name, value in rows:
-        print(f"  {name:<16} {value}")
-    print("Record the key check value and the set fingerprint in the ceremony log.")
+    for name, value in rows:  # --quiet: only what the paper log records
+        (print if name in RECORDED_ROWS else detail)(f"  {name:<16} {value}")
+    detail("Record the key check value and the set fingerprint in the ceremony log.")
     if kind == "soft":
         print("The key exists only in this backup (software back end): recover it into its HSM with "
               "`keyceremony recover --backend pkcs11 ...`.")
@@ -462,7 +465,8 @@ def _recover(args: argparse.Namespace) -> int:
                 record(args, canary={"ok": False, "checked": f"inside {where}"}, target=where)
                 raise
         progress.done()
-    print(report.to_text())
+    for line in report.to_text().splitlines():  # --quiet: the verdict, the check value and the result
+        (print if not line.startswith("  ") or line.split("  ")[1].strip() in RECORDED_ROWS else detail)(line)
     print("\n".join(anchor_lines))
     record(args, **drill_fields(report))
     return 0

@@ -23,6 +23,7 @@ from keyceremony.cli.completion import SHELLS
 from keyceremony.cli.keys import add_key_commands  # backup, recover
 from keyceremony.cli.shares import add_share_commands  # split, combine, verify-share
 from keyceremony.cli.transcript import add_transcript_commands  # transcript verify, transcript report
+from keyceremony.cli.verbosity import add_verbosity_flags, set_level, verbose
 from keyceremony.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_IO, EXIT_USAGE, KeyCeremonyError
 
 
@@ -39,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     guard_standard_streams()  # a closed stdin/stdout fails with a message, not a traceback
+    set_level(args)  # --quiet / --verbose (cli/verbosity.py)
     report = json_output.start(args)  # --json: one JSON object on stdout, written when the command ends
     code = _run(args, report)
     return report.finish(code) if report is not None else code
@@ -49,6 +51,8 @@ def _run(args: argparse.Namespace, report: json_output.JsonReport | None) -> int
 
     def failed(err: BaseException, message: str, code: int) -> int:
         print(f"keyceremony: error: {message}", file=sys.stderr)
+        for cause in _causes(err):  # --verbose: what lay behind it
+            verbose(f"cause: {cause}")
         json_output.record_error(args, err, message, code)
         return code
 
@@ -80,6 +84,18 @@ def _run(args: argparse.Namespace, report: json_output.JsonReport | None) -> int
         return EXIT_INTERRUPTED
 
 
+def _causes(err: BaseException) -> list[str]:
+    """The errors behind ``err`` that were kept on purpose: a ThresholdNotMet's refused sources,
+    and a ``raise ... from`` cause. A context that was dropped (``from None``) is left out: it
+    may quote the input it failed on, and the input may be a share."""
+    shown = [f"{type(c).__name__}: {c}" for c in getattr(err, "causes", ()) if isinstance(c, BaseException)]
+    cause = err.__cause__
+    while cause is not None and len(shown) < 20:
+        shown.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__
+    return shown
+
+
 def _on_a_terminal() -> bool:
     try:
         return sys.stdin.isatty() and sys.stdout.isatty()
@@ -104,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Shamir-split key backup and recovery, run as an in-person ceremony.",
     )
     parser.add_argument("--version", action="version", version=f"keyceremony {__version__}")
+    add_verbosity_flags(parser, top=True)
     sub = parser.add_subparsers(metavar="COMMAND")
     add_share_commands(sub)
     add_key_commands(sub)

@@ -31,6 +31,7 @@ from keyceremony.cli.common import (
 )
 from keyceremony.cli.json_output import anchor_status, record, record_error, refuse_stdout_output, share_set
 from keyceremony.cli.typed_entry import add_typing_options, type_shares
+from keyceremony.cli.verbosity import detail
 from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
@@ -98,7 +99,8 @@ def add_share_commands(sub: Subcommands) -> None:
         sub, "verify-share",
         summary="check shares one by one, each on its own: integrity, signature, set",
         description=(
-            "Check each share (a share .txt file, a card PDF or a scan or photo of a card) on its own: "
+            "Check each share (a share .txt file, a card PDF, a scan or photo of a card, or typed in from the "
+            "card's text lines with --type) on its own: "
             "its text or QR code reads, its signature verifies under the set key it carries, and, with "
             "--fingerprint, its set is the one recorded in the ceremony's paper log. Nothing is combined. "
             "With several files, each is answered in turn; the exit status is not 0 if any was refused."
@@ -106,9 +108,11 @@ def add_share_commands(sub: Subcommands) -> None:
         examples=(
             "keyceremony verify-share card-1.pdf --fingerprint 'FP FROM THE PAPER LOG'",
             "keyceremony verify-share shares/share-1.txt shares/share-2.txt scan-3.png",
+            "keyceremony verify-share --type --no-echo --fingerprint 'FP FROM THE PAPER LOG'",
         ),
     )
-    add_source_argument(p, required=True)
+    add_source_argument(p)
+    add_typing_options(p)
     add_set_fingerprint_option(p)
     add_json_flag(p)
     p.set_defaults(run=_verify_share)
@@ -186,10 +190,10 @@ def _split(args: argparse.Namespace) -> int:
     progress.done()
     print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
     for check in checks:
-        print(f"  {check.path.name}: printed, rendered at 150 dpi and read back to share {check.x}: OK")
+        detail(f"  {check.path.name}: printed, rendered at 150 dpi and read back to share {check.x}: OK")
     print(f"Set fingerprint: {fingerprint}")
-    print(f"  in words: {' '.join(to_words(first.fingerprint()))}")
-    print("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
+    detail(f"  in words: {' '.join(to_words(first.fingerprint()))}")
+    detail("Record the fingerprint in the ceremony log; custodians compare it with `keyceremony verify-share`.")
     record(args, out=str(out), set=share_set(first), files=[str(t) for t in targets if t.suffix == ".txt"],
            cards=[{"path": str(c.path), "share": c.x, "read_back": True} for c in checks])  # fmt: skip
     return 0
@@ -298,12 +302,16 @@ def _combine(args: argparse.Namespace) -> int:
 
 
 def _verify_share(args: argparse.Namespace) -> int:
-    from keyceremony.errors import KeyCeremonyError, StreamError
+    from keyceremony.errors import EXIT_REFUSED, KeyCeremonyError, StreamError
 
     expected = parse_fingerprint_option(args.fingerprint)
+    if args.no_echo and not args.type:
+        raise UsageError("--no-echo hides a share typed in: use it with --type")
+    if not args.sources and not args.type:
+        raise UsageError("name the share files, cards or photos to check (SOURCE), or add --type to type shares in")
     entries: list[dict[str, object]] = []  # for --json: one per share verified, and per source refused
     record(args, fingerprint_given=expected is not None, sources=entries)
-    if len(args.sources) == 1:  # one file: its error is the command's error, as always
+    if len(args.sources) == 1 and not args.type:  # one file: its error is the command's error, as always
         try:
             _verify_one(args.sources[0], expected, entries)
         except KeyCeremonyError:
@@ -322,19 +330,29 @@ def _verify_share(args: argparse.Namespace) -> int:
         except KeyCeremonyError as err:  # answer this file, then go on with the next
             print(f"keyceremony: error: {err.diagnostics()}", file=sys.stderr)
             refused.append(err)
+    checked, typed_refused = len(args.sources), 0
+    if args.type:  # each typed share was answered as it ended (type_shares); described here like a file's
+        typed, typed_refused, others = type_shares([], expected, no_echo=args.no_echo)
+        for source, payload in typed + others:
+            sets.setdefault(_describe(source, source, payload, expected, entries), source)
+        checked += len(typed) + len(others) + typed_refused
     if len(sets) > 1:
-        print(f"NOTE: these shares are of {len(sets)} different sets ("
-              + "; ".join(f"{fp} first in {src}" for fp, src in sets.items())
-              + "); a recovery needs shares of one set", file=sys.stderr)  # fmt: skip
-    checked = len(args.sources)
-    print(f"{checked - len(refused)} of {checked} source(s) verified" + (f"; {len(refused)} refused (above)"
-                                                                          if refused else ""))  # fmt: skip
-    record(args, verified=checked - len(refused), refused=len(refused))
-    if not refused:
-        return 0
-    worst = max(refused, key=lambda err: err.exit_code)  # its exit status is the command's; --json says it
-    record_error(args, worst, worst.diagnostics(), worst.exit_code)
-    return worst.exit_code
+        detail(f"NOTE: these shares are of {len(sets)} different sets ("
+               + "; ".join(f"{fp} first in {src}" for fp, src in sets.items())
+               + "); a recovery needs shares of one set", file=sys.stderr)  # fmt: skip
+    failed = len(refused) + typed_refused
+    print(f"{checked - failed} of {checked} source(s) verified" + (f"; {failed} refused (above)"
+                                                                         if failed else ""))  # fmt: skip
+    record(args, verified=checked - failed, refused=failed)
+    if refused:
+        worst = max(refused, key=lambda err: err.exit_code)  # its exit status is the command's; --json says it
+        record_error(args, worst, worst.diagnostics(), worst.exit_code)
+        return worst.exit_code
+    if typed_refused:
+        message = f"{typed_refused} share(s) typed in were refused (above)"
+        record_error(args, None, message, EXIT_REFUSED, kind="ShareRejected")
+        return EXIT_REFUSED
+    return 0
 
 
 def _verify_one(name: str, expected: bytes | None, entries: list[dict[str, object]]) -> list[tuple[str, str]]:
@@ -353,30 +371,37 @@ def _verify_one(name: str, expected: bytes | None, entries: list[dict[str, objec
 
 
 def _verify_shares(name: str, expected: bytes | None, entries: list[dict[str, object]]) -> list[tuple[str, str]]:
-    from keyceremony.codec.fingerprint import format_fingerprint
-    from keyceremony.codec.pgp_words import to_words
     from keyceremony.recipes.sources import read_shares
-    from keyceremony.shares.shareset import check_fingerprint, describe_set, verify_share
 
     done = []
     for source, payload in read_shares(name):
-        verify_share(payload, source=source)
-        if expected is not None:
-            check_fingerprint(payload, expected.hex(), source=source)
-            print(f"{source}: OK, a genuine share: its signature verifies and its set fingerprint matches "
-                  "the paper log's")
-        else:  # self-consistent only: a forger's card is self-consistent too
-            print(f"{source}: consistent: its signature verifies under the set key it carries")
-        fingerprint = format_fingerprint(payload.fingerprint())
-        print(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
-        print(f"  set fingerprint: {fingerprint}")
-        print(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
-        if expected is not None:
-            print("  matches the fingerprint given")
-        else:
-            print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
-                  "--fingerprint); only then is the share known to be genuine")
-        done.append((source, fingerprint))
-        entries.append({"file": name, "source": source, "ok": True, "share": payload.x, "set": share_set(payload),
-                        "anchor": anchor_status(expected is not None), "error": None})  # fmt: skip
+        done.append((source, _describe(name, source, payload, expected, entries)))
     return done
+
+
+def _describe(name: str, source: str, payload: SharePayload, expected: bytes | None,
+              entries: list[dict[str, object]]) -> str:
+    """Verify one share on its own and say what it is; its set fingerprint, formatted."""
+    from keyceremony.codec.fingerprint import format_fingerprint
+    from keyceremony.codec.pgp_words import to_words
+    from keyceremony.shares.shareset import check_fingerprint, describe_set, verify_share
+
+    verify_share(payload, source=source)
+    if expected is not None:
+        check_fingerprint(payload, expected.hex(), source=source)
+        print(f"{source}: OK, a genuine share: its signature verifies and its set fingerprint matches "
+              "the paper log's")
+    else:  # self-consistent only: a forger's card is self-consistent too
+        print(f"{source}: consistent: its signature verifies under the set key it carries")
+    fingerprint = format_fingerprint(payload.fingerprint())
+    detail(f"  share {payload.x} of {payload.count} of {describe_set(payload)}")
+    print(f"  set fingerprint: {fingerprint}")
+    detail(f"  in words: {' '.join(to_words(payload.fingerprint()))}")
+    if expected is not None:
+        detail("  matches the fingerprint given")
+    else:
+        print("  UNANCHORED: compare the fingerprint with the one in the ceremony's paper log (or give it with "
+              "--fingerprint); only then is the share known to be genuine")
+    entries.append({"file": name, "source": source, "ok": True, "share": payload.x, "set": share_set(payload),
+                    "anchor": anchor_status(expected is not None), "error": None})  # fmt: skip
+    return fingerprint

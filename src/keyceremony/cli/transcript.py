@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from keyceremony.cli.anchors import parse_fingerprint_text
 from keyceremony.cli.common import Subcommands, add_command, add_json_flag, output_file
 from keyceremony.cli.json_output import record
+from keyceremony.cli.verbosity import detail, is_quiet, is_verbose
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -144,12 +145,12 @@ def _verify(args: argparse.Namespace) -> int:
           "every signature and link of the hash chain verified")
     if result.aborted is not None:
         print(f"  ABORTED:   the ceremony was given up and sealed unfinished: {result.aborted}")
-    print(f"  ceremony:  {result.ceremony_id}  {result.title}")
-    print(f"  ran:       {_time(result.started)} to {_time(result.ended)}")
+    detail(f"  ceremony:  {result.ceremony_id}  {result.title}")
+    detail(f"  ran:       {_time(result.started)} to {_time(result.ended)}")
     print(f"  ceremony key fingerprint: {format_fingerprint(result.fingerprint)}")
-    print(f"    in words: {fingerprint_words(result.fingerprint)}")
+    detail(f"    in words: {fingerprint_words(result.fingerprint)}")
     if expected is not None:
-        print("    matches the fingerprint given")
+        detail("    matches the fingerprint given")
     else:
         print("    NOT CHECKED: compare it with the fingerprint in the paper log, or pass --fingerprint")
     changes = {c.line: c for c in result.key_changes}
@@ -162,19 +163,21 @@ def _verify(args: argparse.Namespace) -> int:
             fp = changes[entry_line].fingerprint
             confirmed = later is not None and any(same_fingerprint(fp, f) for f in later)
             print(f"  resumed on line {entry_line} with a NEW key{cut}: {format_fingerprint(fp)}")
-            print(f"    in words: {fingerprint_words(fp)}")
+            detail(f"    in words: {fingerprint_words(fp)}")
             print("    matches the --later-fingerprint given" if confirmed else "    NOT CHECKED against the paper log")
         else:
-            print(f"  resumed on line {entry_line} with the same key{cut}")
-    print(f"  steps:     {', '.join(result.steps) or '(none)'}")
+            detail(f"  resumed on line {entry_line} with the same key{cut}")
+    detail(f"  steps:     {', '.join(result.steps) or '(none)'}")
     if requirements is not None:
         if result.aborted is not None:
             print("  template:  the steps that ran before the abort ran in order, with the required roles")
         else:
             print(f"  template:  all {len(requirements.steps)} required steps ran in order, with the required roles")
-    print("  people:")
+    detail("  people:")
     for actor in result.actors:
-        print(f"    {actor.name} ({actor.role})")
+        detail(f"    {actor.name} ({actor.role})")
+    if is_verbose():
+        _print_entries(result)
     return 0
 
 
@@ -189,6 +192,19 @@ def _print_anchor(file: str, result: VerifiedTranscript) -> None:
             given = "--fingerprint" if key.first else "--later-fingerprint"
             status = f"anchored ({given})" if key.anchored else "NOT ANCHORED"
             print(f"  {which:<24}{format_fingerprint(key.fingerprint)}  {status}")
+
+
+def _print_entries(result: VerifiedTranscript) -> None:
+    """--verbose: every entry, one line each (its number, time, step and event), and who was
+    present whenever that changes."""
+    print("  entries:")
+    present: tuple[object, ...] | None = None
+    for entry in result.entries:
+        print(f"    {entry.seq:>4}  {_time(entry.time)}  {entry.step} / {entry.event}")
+        if entry.actors != present:
+            who = ", ".join(f"{a.name} ({a.role})" for a in entry.actors) or "nobody named"
+            print(f"          present: {who}")
+            present = entry.actors
 
 
 def _time(moment: datetime) -> str:
@@ -231,5 +247,6 @@ def _report(args: argparse.Namespace) -> int:
     _print_anchor(args.file, result)
     print(f"{args.file}: verified ({len(result.entries)} entries, "
           f"ceremony key {format_fingerprint(result.fingerprint)})")
-    print(f"Wrote the report to {args.out}; print it for the witnesses and auditors to sign.")
+    hint = "" if is_quiet() else "; print it for the witnesses and auditors to sign."
+    print(f"Wrote the report to {args.out}{hint}")
     return 0
