@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from keyceremony.cards.raster import pdf_text
 from keyceremony.keys.backup_package import BackupPackage
