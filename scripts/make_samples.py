@@ -1,6 +1,6 @@
 """Regenerate samples/: a throwaway secret's share files, one card PDF and its PNG render, and
 samples/ceremony/: a rehearsal key-generation ceremony's signed transcript, its PDF report and
-the cards it printed.
+the cards it printed (card 1's two pages also as PNG).
 
 The share samples are deterministic: randomness comes from SHAKE-256 of a fixed seed and the time
 is fixed, so running this again gives identical files; tests/test_samples.py checks that it does.
@@ -83,8 +83,10 @@ def make_ceremony(out: Path) -> list[Path]:
         for card in sorted((run / "cards").glob("card-*.pdf")):
             shutil.copy2(card, out / "cards" / card.name)
             written.append(out / "cards" / card.name)
-    render_pdf(out / "cards" / "card-1.pdf", dpi=100)[0].save(out / "cards" / "card-1.png", optimize=True)
-    return [*written, out / "cards" / "card-1.png"]
+    first, second = render_pdf(out / "cards" / "card-1.pdf", dpi=100)  # page 2: the package, typeable
+    first.save(out / "cards" / "card-1.png", optimize=True)
+    second.save(out / "cards" / "card-1-page-2.png", optimize=True)
+    return [*written, out / "cards" / "card-1.png", out / "cards" / "card-1-page-2.png"]
 
 
 if __name__ == "__main__":

@@ -7,8 +7,14 @@ import pytest
 
 from keyceremony.cards.pdf import render_card_pdf
 from keyceremony.cards.qrscan import decode_qr
-from keyceremony.cards.raster import render_pdf
-from keyceremony.cards.share_cards import CardReadbackError, card_content, render_card, verify_card_pdf
+from keyceremony.cards.raster import pdf_text, render_pdf
+from keyceremony.cards.share_cards import (
+    CardReadbackError,
+    card_content,
+    printed_package,
+    render_card,
+    verify_card_pdf,
+)
 from keyceremony.errors import PackageFormatError
 from keyceremony.keys.backup_package import format_kcv
 from keyceremony.keys.model import KeyAlgorithm
@@ -44,11 +50,38 @@ def test_a_backup_card_carries_the_share_the_package_and_the_check_value(aes, pa
     pdf = render_card_pdf(card)
     check = verify_card_pdf(pdf, share, name="card-2.pdf", package=package)  # both codes at 150 dpi
     assert check.x == 2
-    [page] = render_pdf(pdf, dpi=100)
-    clean_margins(page)
+    for page in render_pdf(pdf, dpi=100):
+        clean_margins(page)
+    first, second = pdf_text(pdf)
+    assert "BAG NUMBER" in first and "WITNESS SIGNATURE" in first and "page 1 of 2" in first
+    assert "payments-kek" in second and "share 2 of 5" in second and "page 2 of 2" in second
+    assert printed_package(second, source="page 2").to_bytes() == package.to_bytes()
     # a card without the package, checked as a backup card, is refused
-    with pytest.raises(CardReadbackError, match="expected one page with 2 QR code"):
+    with pytest.raises(CardReadbackError, match="expected 2 page"):
         verify_card_pdf(render_card(share), share, name="card-2.pdf", package=package)
+
+
+def test_a_card_whose_printed_package_lines_differ_is_refused(aes):
+    import dataclasses
+
+    share = aes.shares[0]
+    card = card_content(share, package=aes.package)
+    lines = list(card.package_text_lines)
+    lines[3] = lines[5]  # a wrong line: its number and check no longer match
+    pdf = render_card_pdf(dataclasses.replace(card, package_text_lines=tuple(lines)))
+    with pytest.raises(CardReadbackError, match="printed lines do not read back.*line 4"):
+        verify_card_pdf(pdf, share, name="card-1.pdf", package=aes.package)
+
+
+def test_owner_and_contact_are_printed_and_bounded(aes):
+    card = card_content(aes.shares[0], package=aes.package, owner="Dora Szabó", contact="+44 20 7946 0000")
+    assert "tell the key owner at once (Dora Szabó, +44 20 7946 0000)" in card.instructions[3]
+    generic = card_content(aes.shares[0]).instructions[3]
+    assert "tell the key owner at once (as named in the transcript or log of the ceremony" in generic
+    with pytest.raises(ValueError, match="the key owner is 65 characters long; at most 64"):
+        card_content(aes.shares[0], owner="x" * 65)
+    with pytest.raises(ValueError, match="the owner's contact contains a control character"):
+        card_content(aes.shares[0], contact="a\nb")
 
 
 @pytest.mark.parametrize("paper", ["a4", "letter"])
@@ -58,10 +91,16 @@ def test_the_largest_backup_card_fits_and_reads_back(paper):
     backup = soft_backup("W" * 64, KeyAlgorithm.EC_P256, 254, 255)
     share = backup.shares[-1]
     assert len(backup.package.to_qr_text()) > 850
-    pdf = render_card(share, custodian="W" * 64, paper=paper, package=backup.package)
+    pdf = render_card(share, custodian="W" * 64, paper=paper, package=backup.package,
+                      owner="W" * 64, contact="W" * 64)
     verify_card_pdf(pdf, share, name="card-255.pdf", package=backup.package)
-    [page] = render_pdf(pdf, dpi=100)
-    clean_margins(page)
+    pages = render_pdf(pdf, dpi=100)
+    assert len(pages) == 2
+    for page in pages:
+        clean_margins(page)
+    first, second = pdf_text(pdf)
+    assert "BAG NUMBER" in first and "W" * 40 in second
+    assert len(card_content(share, package=backup.package).package_text_lines) == 39  # header and 38 lines
 
 
 def test_package_qr_text_is_validated(aes):

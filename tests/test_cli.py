@@ -166,6 +166,9 @@ def test_unicode_label(tmp_path):
         (("-k", 2, "-n", 256), "need 1 <= threshold <= shares <= 255"),
         (("-k", 2, "-n", 3, "--label", "x" * 65), "--label"),
         (("-k", 2, "-n", 3, "--custodian", "Alice"), "add --cards"),
+        (("-k", 2, "-n", 3, "--owner", "Dana Ruiz"), "--custodian, --owner and --contact go on the cards; add --cards"),
+        (("-k", 2, "-n", 3, "--cards", "--owner", "x" * 65), "--owner 'xxx"),
+        (("-k", 2, "-n", 3, "--cards", "--contact", "王伟 +86 10 0000"), "--contact '王伟 +86 10 0000' contains '王'"),
     ],
 )
 def test_split_usage_errors(tmp_path, args, words):

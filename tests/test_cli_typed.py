@@ -136,10 +136,57 @@ def test_recover_type_with_three_typed_shares_of_a_backup(backup, tmp_path):
     assert "Recovery drill: PASSED" in result.stdout and "typed share #2 (share 3)" in result.stdout
 
 
-def test_recover_type_without_a_package_says_what_to_bring(backup, tmp_path):
-    result = run("recover", "--type", "--drill", cwd=tmp_path, stdin="\n".join(data_lines(backup / "share-1.txt")))
-    assert result.returncode == 2 and "Type each share" not in result.stderr  # refused before typing
-    assert "the backup package is needed too: give --package package.kcb, or one card of this backup" in result.stderr
+def package_lines(backup: Path) -> list[str]:
+    """The package's numbered lines, as page 2 of every card prints them."""
+    from keyceremony.keys.backup_package import BackupPackage
+
+    text = BackupPackage.from_bytes((backup / "package.kcb").read_bytes()).to_text(comments=[])
+    return text.splitlines()[1:]
+
+
+def test_recover_type_asks_for_the_package_after_the_shares(backup, tmp_path):
+    shares = [line for x in (1, 3, 4) for line in data_lines(backup / f"share-{x}.txt")]
+    package = package_lines(backup)
+    result = ok(run("recover", "--type", "--drill", cwd=tmp_path, stdin="\n".join([*shares, *package, ""]) + "\n"))
+    assert "Enough shares. Now type the backup package from page 2 of any card" in result.stderr
+    assert f"package, line {len(package):02d}: " in result.stderr
+    assert f"the backup package is complete ({len(package)} lines): key 'typed-key'" in result.stderr
+    assert "Recovery drill: PASSED" in result.stdout and "backup package   the typed package" in result.stdout
+    # the package first, then the shares: its first line says it is a package's
+    result = ok(run("recover", "--type", "--drill", cwd=tmp_path, stdin="\n".join([*package, *shares, ""]) + "\n"))
+    assert "Recovery drill: PASSED" in result.stdout
+    # pasted share files: the package block of the first is taken, the others' are skipped
+    pasted = "\n".join((backup / f"share-{x}.txt").read_text() for x in (2, 5, 1)) + "\n"
+    result = ok(run("recover", "--type", "--drill", cwd=tmp_path, stdin=pasted))
+    assert result.stderr.count("the backup package is complete") == 1 and "type the line again" not in result.stderr
+    assert "Recovery drill: PASSED" in result.stdout
+
+
+def test_a_mistyped_package_line_is_refused_at_once_and_typed_again(backup, tmp_path):
+    shares = [line for x in (2, 3, 5) for line in data_lines(backup / f"share-{x}.txt")]
+    package = package_lines(backup)
+    fourth = package[3]
+    wrong = fourth[:5] + ("A" if fourth[5] != "A" else "B") + fourth[6:]  # one character misread
+    typed = [*shares, *package[:3], wrong, fourth, *package[4:], ""]
+    result = ok(run("recover", "--type", "--drill", cwd=tmp_path, stdin="\n".join(typed) + "\n"))
+    assert ("package line 04: data line 4 does not match its check" in result.stderr
+            and "type the line again" in result.stderr)
+    assert result.stderr.count("package, line 04: ") == 2  # asked again, then taken
+    assert "Recovery drill: PASSED" in result.stdout
+
+
+def test_recover_type_without_the_package_asks_for_it_then_says_what_to_bring(backup, tmp_path):
+    shares = [line for x in (1, 2, 3) for line in data_lines(backup / f"share-{x}.txt")]
+    result = run("recover", "--type", "--drill", cwd=tmp_path, stdin="\n".join([*shares, "", ""]) + "\n")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the backup package is still needed: type its lines from page 2 of any card" in result.stderr
+    assert "the backup package is needed too and none was typed" in result.stderr
+    assert "give --package package.kcb" in result.stderr and "nothing was recovered" in result.stderr
+    # half a package, then empty lines: named, and not used
+    result = run("recover", "--type", "--drill", cwd=tmp_path,
+                 stdin="\n".join([*shares, *package_lines(backup)[:4], "", ""]) + "\n")
+    assert "the backup package is not complete: line 05 is next" in result.stderr
+    assert "the backup package was not complete (4 line(s)) and was not used" in result.stderr
     nothing = run("recover", "--drill", cwd=tmp_path)
     assert nothing.returncode == 2 and "or add --type to type shares in" in nothing.stderr
 

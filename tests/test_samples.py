@@ -95,6 +95,7 @@ def test_sample_report_is_of_that_transcript(ceremony):
 
 def test_sample_cards_belong_to_that_ceremony(ceremony):
     from keyceremony.cards.raster import pdf_text
+    from keyceremony.cards.share_cards import printed_package
     from keyceremony.recipes.sources import read_payloads
     from keyceremony.shares.shareset import format_fingerprint
 
@@ -110,6 +111,9 @@ def test_sample_cards_belong_to_that_ceremony(ceremony):
         assert format_fingerprint(share.fingerprint()) == made["set_fingerprint"]
         assert len(contents.packages) == 1
         assert ceremony_fp in " ".join(" ".join(pdf_text(card)).split())
+        printed = printed_package(pdf_text(card)[1], source=str(card))  # page 2: the package, typeable
+        assert printed.to_bytes() == contents.packages[0][1].to_bytes()
     (_, from_png), = read_payloads(str(CEREMONY / "cards" / "card-1.png")).shares
     (_, from_pdf), = read_payloads(str(CEREMONY / "cards" / "card-1.pdf")).shares
     assert from_png.to_bytes() == from_pdf.to_bytes()
+    assert (CEREMONY / "cards" / "card-1-page-2.png").exists()

@@ -81,7 +81,8 @@ def make_engine(template_name: str, answers_path: Path, out: Path, *, keys=None,
     )
     if on_entry is not None:
         ports.on_entry = on_entry
-    options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors)
+    options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors,
+                              owner=answers.owner, contact=answers.contact)
     return CeremonyEngine(template, out, ports, options)
 
 

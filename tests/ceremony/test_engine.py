@@ -259,6 +259,22 @@ def test_a_custodian_name_the_cards_cannot_print_stops_the_roll_call(tmp_path):
     assert "Чэнь Вэй" in pdf_text(tmp_path / "keygen2" / "cards" / "card-3.pdf")
 
 
+def test_the_cards_name_the_key_owner_of_the_answers(tmp_path):
+    """[ceremony] owner and contact: printed on every card as whom to tell, and recorded in the
+    transcript; without them the card names the ceremony's record instead (never a blank)."""
+    answers = tmp_path / "answers.toml"
+    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace(
+        'location = "Room 4.12, rehearsal"',
+        'location = "Room 4.12, rehearsal"\nowner = "Dana Ruiz"\ncontact = "+44 20 7946 0000 (security desk)"'),
+        encoding="utf-8")  # fmt: skip
+    result = make_engine("key-generation", answers, tmp_path / "keygen").run()
+    text = " ".join(pdf_text(tmp_path / "keygen" / "cards" / "card-2.pdf").split())
+    assert "tell the key owner at once (Dana Ruiz, +44 20 7946 0000 (security desk))" in text
+    assert "keyceremony backup package v1" in text and "page 2 of 2" in text
+    assert result.verified.meta["key_owner"] == "Dana Ruiz"
+    assert result.verified.meta["key_owner_contact"] == "+44 20 7946 0000 (security desk)"
+
+
 def test_a_key_label_the_cards_cannot_print_stops_before_anything_starts(tmp_path):
     bundled = Path(__file__).resolve().parents[2] / "ceremony_templates" / "key-generation.toml"
     template = tmp_path / "keygen.toml"

@@ -107,6 +107,8 @@ def test_a_headless_run_of_a_saved_set_up_stops_at_the_first_question_it_has_no_
         (dict(people={**PEOPLE, "witness": "Eve Park, " + "x" * 129}), "people:witness", "1 to 128 characters"),
         (dict(people={**PEOPLE, "custodian": "Alice Ng, Alice Ng"}), "people:custodian", "listed twice"),
         (dict(backend="hsm"), "backend", "'soft' or 'pkcs11'"),
+        (dict(owner="x" * 65), "owner", "the key owner is 65 characters long; at most 64 fit"),
+        (dict(contact="x" * 65), "contact", "the owner's contact is 65 characters long; at most 64 fit"),
     ],
 )
 def test_a_bad_field_is_named_with_its_message(tmp_path, changes, field, message):
@@ -143,6 +145,17 @@ def test_the_roll_call_and_the_cards_are_checked_before_the_start(tmp_path):
     assert err.field == "people:custodian" and "cannot print" in err.detail
     err = refused(form(tmp_path, key_label="王-kek"), start=True)
     assert err.field == "key_label" and "cannot print" in err.detail
+    err = refused(form(tmp_path, contact="王小明 +86 10 0000"), start=True)
+    assert err.field == "contact" and "cannot print" in err.detail
+
+
+def test_the_key_owner_and_contact_go_into_the_answers_and_back(tmp_path):
+    plan = check_setup(form(tmp_path, owner="Dana Ruiz", contact="+44 20 7946 0000"), KEYGEN,
+                       template_ref="key-generation")  # fmt: skip
+    assert 'owner = "Dana Ruiz"' in plan.answers_text and 'contact = "+44 20 7946 0000"' in plan.answers_text
+    assert (plan.answers.owner, plan.answers.contact) == ("Dana Ruiz", "+44 20 7946 0000")
+    fields = fields_from_draft(draft_from_answers(plan.answers), KEYGEN, form(tmp_path))
+    assert (fields.owner, fields.contact) == ("Dana Ruiz", "+44 20 7946 0000")
 
 
 def test_a_pkcs11_set_up_needs_a_module_file_a_token_and_a_pin(tmp_path):

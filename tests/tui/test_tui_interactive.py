@@ -260,7 +260,11 @@ def full_keygen(softhsm, tmp_path_factory) -> Run:  # type: ignore[no-untyped-de
         await paste(keys.pilot, "Eve Park, Jürgen Weiß")
         await keys.press("tab", "tab", "tab", "tab")  # no auditor; threshold 3 and shares 5 as the template
         await keys.typed(keys.pilot.app.focused, label)  # type: ignore[attr-defined]
-        await keys.press("tab", "tab", "tab", "tab", "tab")  # algorithm, paper, key store (PKCS#11), module
+        await keys.press("tab", "tab", "tab")  # algorithm, paper: as the template
+        await paste(keys.pilot, "Dana Ruiz")  # the key owner the cards name
+        await keys.press("tab")
+        await paste(keys.pilot, "+44 20 7946 0000")
+        await keys.press("tab", "tab", "tab")  # key store (PKCS#11), module
         await paste(keys.pilot, "root")
         await keys.press("tab")
         await paste(keys.pilot, USER_PIN)
@@ -290,6 +294,7 @@ def test_a_key_generation_from_home_to_seal_in_at_most_60_keystrokes(full_keygen
     assert full_keygen.asked.count("hand_over") == 5 and full_keygen.asked.count("scan_back") == 5
     answers = full_keygen.out.parent / "ceremony-answers.toml"
     assert answers.is_file() and USER_PIN not in answers.read_text(encoding="utf-8")
+    assert 'owner = "Dana Ruiz"' in answers.read_text(encoding="utf-8")
     result = full_keygen.screen.result
     assert result is not None
     done = verify_cli(full_keygen.out, format_fingerprint(result.fingerprint), "key-generation")

@@ -18,8 +18,9 @@ Example::
         fingerprint="3F2A 9C01 77B4 E0D5", fingerprint_words=("apple", ...),
         key_check_value=None, instructions=standard_instructions(3), paper="a4")
 
-A card of a key backup also carries the backup package (``package_qr_text``, not secret) as a
-second, smaller QR code, and the key's check value.
+A card of a key backup also carries the backup package (not secret): as a second, smaller QR code
+(``package_qr_text``) on page 1 and as its typeable form (``package_text_lines``) on page 2, so
+that k cards alone recover the key when no code reads; and the key's check value.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ __all__ = [
     "QR_ALPHANUMERIC",
     "PAPER_SIZES",
     "CardContent",
+    "NO_CODE_PAGE_NOTE",
     "backup_instructions",
+    "check_owner",
     "first_non_qr_alphanumeric",
     "standard_instructions",
 ]
@@ -55,6 +58,14 @@ MAX_SET_ID_CHARS = 40
 MAX_WORD_CHARS = 12
 MAX_FIELD_CHARS = 64
 MAX_FINGERPRINT_CHARS = 96
+MAX_OWNER_CHARS = 64  # the key owner's name, printed in the handling instructions
+MAX_CONTACT_CHARS = 64  # how to reach the owner: a telephone number, an address, a desk
+# The package's typeable form on page 2: its header and a 1,000-character package's 42 data lines.
+MAX_PACKAGE_TEXT_LINES = 43
+
+#: Printed in the footer of a card's page 2, which has no QR code; ``scan_sources`` skips such a
+#: page of a card PDF instead of searching it for codes (about 0.5 s).
+NO_CODE_PAGE_NOTE = "no QR code on this page"
 
 _FINGERPRINT_RE = re.compile(r"[0-9A-Fa-f]+(?:[ :-][0-9A-Fa-f]+)*")
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -68,8 +79,26 @@ def first_non_qr_alphanumeric(text: str) -> int | None:
     return None
 
 
-def standard_instructions(threshold: int) -> tuple[str, ...]:
-    """The plain-language handling and recovery instructions printed on every card.
+def check_owner(owner: str | None, contact: str | None) -> None:
+    """Raise ValueError unless the key owner's name and contact can go on a card (both optional,
+    not secret, not part of the signed share)."""
+    if owner is not None:
+        check_field("the key owner", owner, max_chars=MAX_OWNER_CHARS)
+    if contact is not None:
+        check_field("the owner's contact", contact, max_chars=MAX_CONTACT_CHARS)
+
+
+def _tell_owner(owner: str | None, contact: str | None) -> str:
+    """Who to tell when a card is lost or its bag opened: never an empty field."""
+    check_owner(owner, contact)
+    named = ", ".join(v.strip() for v in (owner, contact) if v is not None and v.strip())
+    return named or "as named in the transcript or log of the ceremony that made these cards"
+
+
+def standard_instructions(threshold: int, owner: str | None = None,
+                          contact: str | None = None) -> tuple[str, ...]:
+    """The plain-language handling and recovery instructions printed on every card; ``owner``
+    and ``contact`` say whom to tell when the card is lost or its bag opened.
 
     Text between backticks is a command and is printed in a monospaced font.
     """
@@ -84,8 +113,8 @@ def standard_instructions(threshold: int) -> tuple[str, ...]:
         f"card reveals nothing about the key; {any_k} of this set together recover it.",
         "Never photograph, scan, copy or type this card, and never send it anywhere, except "
         "at a recovery ceremony.",
-        "If the bag is opened or damaged, or the card is lost, tell the key owner at once: the "
-        "shares may have to be replaced.",
+        "If the bag is opened or damaged, or the card is lost, tell the key owner at once "
+        f"({_tell_owner(owner, contact)}): the shares may have to be replaced.",
         "To recover the key, bring this card, still sealed, to a recovery ceremony. There the "
         "operator reads it with `keyceremony combine` (scanning the QR code, or typing the "
         "text lines with `keyceremony combine --type`).",
@@ -94,14 +123,16 @@ def standard_instructions(threshold: int) -> tuple[str, ...]:
     )
 
 
-def backup_instructions(threshold: int) -> tuple[str, ...]:
+def backup_instructions(threshold: int, owner: str | None = None,
+                        contact: str | None = None) -> tuple[str, ...]:
     """The instructions on a card of a key backup: as :func:`standard_instructions`, but the
     key is recovered with ``keyceremony recover``, which also reads the backup package."""
-    standard = standard_instructions(threshold)
+    standard = standard_instructions(threshold, owner, contact)
     return standard[:4] + (
         "To recover the key, bring this card, still sealed, to a recovery ceremony. There the "
         "operator reads it with `keyceremony recover`, which scans both QR codes (the small one "
-        "is the backup package, which is not secret) or reads the share files.",
+        "is the backup package, not secret); if no code reads, `keyceremony recover --type` "
+        "takes this page's lines, then the package's from page 2.",
         "To rehearse a recovery without touching the key, the operator runs `keyceremony "
         "recover --drill`. To check this card alone, run `keyceremony verify-share`; the "
         "fingerprint and words it shows must match the ones printed here.",
@@ -145,6 +176,7 @@ class CardContent:
     instructions: tuple[str, ...]
     paper: str = "a4"
     package_qr_text: str | None = None  # the backup package (docs/backup-package.md), not secret
+    package_text_lines: tuple[str, ...] | None = None  # its typeable form (header, data lines): page 2
     ceremony_fingerprint: str | None = None  # the ceremony key's fingerprint (docs/transcript.md §6.2)
 
     def __post_init__(self) -> None:
@@ -197,6 +229,15 @@ class CardContent:
                 raise ValueError(f"package_qr_text character {bad} ({self.package_qr_text[bad]!r}) "
                                  "is not in the QR alphanumeric set")
 
+        if self.package_text_lines is not None:
+            if self.package_qr_text is None:
+                raise ValueError("package_text_lines need package_qr_text: a card carries both or neither")
+            self._check_tuple("package_text_lines", self.package_text_lines, 2, MAX_PACKAGE_TEXT_LINES)
+            for i, line in enumerate(self.package_text_lines):
+                check_field(f"package_text_lines[{i}]", line, max_chars=MAX_TEXT_LINE_CHARS)
+                if not line.isascii():
+                    raise ValueError(f"package_text_lines[{i}] must be ASCII so it can be typed: {line!r}")
+
         self._check_tuple("text_lines", self.text_lines, 1, MAX_TEXT_LINES)
         for i, line in enumerate(self.text_lines):
             check_field(f"text_lines[{i}]", line, max_chars=MAX_TEXT_LINE_CHARS)
@@ -238,6 +279,11 @@ class CardContent:
             raise ValueError(f"{name} must be a tuple, got {type(value).__name__}")
         if not lo <= len(value) <= hi:
             raise ValueError(f"{name} must have {lo}..{hi} items, got {len(value)}")
+
+    @property
+    def pages(self) -> int:
+        """2 when the package's typeable form is printed (on page 2), else 1."""
+        return 1 if self.package_text_lines is None else 2
 
     @property
     def share_line(self) -> str:

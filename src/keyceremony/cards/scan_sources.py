@@ -15,8 +15,9 @@ from typing import NoReturn
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from keyceremony.cards.model import NO_CODE_PAGE_NOTE
 from keyceremony.cards.qrscan import decode_qr
-from keyceremony.cards.raster import render_pdf
+from keyceremony.cards.raster import pdf_text, render_pdf
 from keyceremony.errors import InputTooLarge, ScanError
 
 __all__ = ["read_qr_texts", "PDF_DPI", "MAX_SCAN_BYTES", "MAX_IMAGE_PIXELS", "MAX_IMAGE_FRAMES"]
@@ -78,6 +79,8 @@ def read_qr_texts(path: str | os.PathLike[str], *, min_codes: int = 1) -> list[s
 
     if b"%PDF-" in head:  # the PDF spec allows junk before the header (ISO 32000-1 §7.5.2)
         pages = render_pdf(p, dpi=PDF_DPI)
+        # A backup card's page 2 says it has no code: searching it would only cost ~0.5 s.
+        pages = [page for page, text in zip(pages, pdf_text(p), strict=True) if NO_CODE_PAGE_NOTE not in text]
     else:
         pages = _open_image_frames(p, name)
 

@@ -18,6 +18,7 @@ from keyceremony.atomic_file import write_atomically
 from keyceremony.cards.model import CardContent, backup_instructions, standard_instructions
 from keyceremony.codec.pgp_words import to_words
 from keyceremony.errors import KeyCeremonyError
+from keyceremony.keys.backup_package import HEADER as PACKAGE_HEADER
 from keyceremony.keys.backup_package import BackupPackage, format_kcv
 from keyceremony.shares import text as share_text
 from keyceremony.shares.payload import SharePayload
@@ -38,12 +39,15 @@ def card_content(
     key_check_value: str | None = None,
     package: BackupPackage | None = None,
     ceremony_fingerprint: str | None = None,
+    owner: str | None = None,
+    contact: str | None = None,
 ) -> CardContent:
     """What the card of ``payload`` says (docs/share-cards.md §2).
 
     With ``package`` (a key backup, docs/backup-package.md) the card also carries the backup
-    package as a second QR code, the key's check value, and says to recover with
-    ``keyceremony recover``.
+    package as a second QR code and, on page 2, as its typeable form, the key's check value, and
+    says to recover with ``keyceremony recover``. ``owner`` and ``contact`` (not secret, not
+    signed) say whom to tell when the card is lost.
     """
     fp = payload.fingerprint()
     if package is not None and key_check_value is None:
@@ -63,11 +67,19 @@ def card_content(
         fingerprint=format_fingerprint(fp),
         fingerprint_words=tuple(to_words(fp)),
         key_check_value=key_check_value,
-        instructions=(standard_instructions if package is None else backup_instructions)(payload.threshold),
+        instructions=(standard_instructions if package is None else backup_instructions)(
+            payload.threshold, owner, contact),
         paper=paper,
         package_qr_text=package.to_qr_text() if package is not None else None,
+        package_text_lines=package_text_lines(package) if package is not None else None,
         ceremony_fingerprint=ceremony_fingerprint,
     )
+
+
+def package_text_lines(package: BackupPackage) -> tuple[str, ...]:
+    """The package's typeable form as a card prints it: its header and numbered data lines
+    (docs/backup-package.md §5; the comments of package.kcb's text form are left out)."""
+    return tuple(package.to_text(comments=[]).splitlines())
 
 
 def unprintable_name(what: str, name: str) -> str | None:
@@ -119,11 +131,15 @@ def check_card_fits(payload: SharePayload) -> None:
     )
 
 
-def check_card_names(label: str, custodians: Sequence[str]) -> None:
-    """Raise UsageError naming the first label or custodian that cannot go on a card."""
+def check_card_names(label: str, custodians: Sequence[str], owner: str | None = None,
+                     contact: str | None = None) -> None:
+    """Raise UsageError naming the first label, custodian, key owner or contact that cannot go
+    on a card."""
     from keyceremony.errors import UsageError
 
-    for what, name in (("--label", label), *(("--custodian", c) for c in custodians)):
+    named = [("--owner", owner), ("--contact", contact)]
+    for what, name in (("--label", label), *(("--custodian", c) for c in custodians),
+                       *((w, n) for w, n in named if n is not None)):
         problem = unprintable_name(what, name)
         if problem is not None:
             raise UsageError(problem + "; nothing was written")
@@ -148,22 +164,24 @@ def verify_card_pdf(
 ) -> CardCheck:
     """Render ``pdf`` to pixels, decode its QR code(s) and parse its text; raise unless all match.
 
-    With ``package`` the card must carry exactly two codes: the share, and the backup package.
+    With ``package`` the card must carry exactly two codes on page 1: the share, and the backup
+    package; and the package's typeable form, as the PDF's page 2 text gives it, must parse back
+    to the package.
     """
     from keyceremony.cards.qrscan import decode_qr
-    from keyceremony.cards.raster import render_pdf
+    from keyceremony.cards.raster import pdf_text, render_pdf
 
-    codes = 1 if package is None else 2
+    codes, want_pages = (1, 1) if package is None else (2, 2)
     t0 = time.perf_counter()
     pages = render_pdf(pdf, dpi=READBACK_DPI)
     t1 = time.perf_counter()
-    texts = [text for page in pages for text in decode_qr(page, min_codes=codes)]
+    texts = decode_qr(pages[0], min_codes=codes) if pages else []
     t2 = time.perf_counter()
     want = payload.to_bytes()
-    if len(pages) != 1 or len(texts) != codes:
+    if len(pages) != want_pages or len(texts) != codes:
         raise CardReadbackError(
-            f"{name}: expected one page with {codes} QR code(s), found {len(pages)} page(s) and "
-            f"{len(texts)} code(s); the card was not printed correctly, do not hand it over"
+            f"{name}: expected {want_pages} page(s) with {codes} QR code(s) on page 1, found {len(pages)} "
+            f"page(s) and {len(texts)} code(s); the card was not printed correctly, do not hand it over"
         )
     if package is not None:
         package_texts = [t for t in texts if t == package.to_qr_text()]
@@ -173,12 +191,37 @@ def verify_card_pdf(
                 "not hand the card over"
             )
         texts = [t for t in texts if t != package_texts[0]]
+        if printed_package(pdf_text(pdf)[1], source=name).to_bytes() != package.to_bytes():
+            raise CardReadbackError(f"{name}: the package's printed lines on page 2 give another package; "
+                                    "do not hand the card over")
     if share_text.from_qr_text(texts[0], source=name).to_bytes() != want:
         raise CardReadbackError(f"{name}: the QR code reads back to a different share; do not hand it over")
     typed = share_text.HEADER + "\n" + "\n".join(card_content(payload).text_lines) + "\n"
     if share_text.from_text(typed, source=name).to_bytes() != want:
         raise CardReadbackError(f"{name}: the printed text lines do not give back the share")
     return CardCheck(Path(name), payload.x, t1 - t0, t2 - t1)
+
+
+def printed_package(page_text: str, *, source: str) -> BackupPackage:
+    """The package whose typeable form a card's page 2 text holds (its header line and the
+    numbered lines right under it); CardReadbackError if it does not parse."""
+    import itertools
+    import re
+
+    from keyceremony.errors import PackageFormatError
+
+    lines = page_text.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == PACKAGE_HEADER)
+    except StopIteration:
+        raise CardReadbackError(f"{source}: page 2 does not show the package's header line; do not hand "
+                                "the card over") from None
+    data = [line.strip() for line in itertools.takewhile(lambda s: re.match(r"\s*\d\d\s", s), lines[start + 1:])]
+    try:
+        return BackupPackage.from_text(PACKAGE_HEADER + "\n" + "\n".join(data) + "\n", source=source)
+    except PackageFormatError as err:
+        raise CardReadbackError(f"the package's printed lines do not read back: {err}; do not hand the "
+                                "card over") from None
 
 
 def write_cards(
@@ -190,6 +233,8 @@ def write_cards(
     write: Callable[[Path, bytes], None] | None = None,
     package: BackupPackage | None = None,
     ceremony_fingerprint: str | None = None,
+    owner: str | None = None,
+    contact: str | None = None,
 ) -> list[CardCheck]:
     """Write card-<x>.pdf for every share and verify each one as written.
 
@@ -197,6 +242,7 @@ def write_cards(
     every card also carries this backup package (and its key check value).
     ``ceremony_fingerprint``: the fingerprint of the ceremony key whose transcript records the
     cards, printed on each (docs/transcript.md §6.2).
+    ``owner``, ``contact``: whom the cards say to tell when one is lost (not secret, not signed).
     ``write(path, data)`` stores a file (default: ``write_atomically``, whole and private, mode
     0600); raises CardReadbackError.
     """
@@ -207,7 +253,7 @@ def write_cards(
         custodian = custodians[i] if i < len(custodians) else None
         path = out_dir / f"card-{payload.x}.pdf"
         pdf = render_card(payload, custodian=custodian, paper=paper, package=package,
-                          ceremony_fingerprint=ceremony_fingerprint)
+                          ceremony_fingerprint=ceremony_fingerprint, owner=owner, contact=contact)
         (write or write_atomically)(path, pdf)
         checks.append(verify_card_pdf(path.read_bytes(), payload, name=str(path), package=package))
     return checks

@@ -168,6 +168,8 @@ class PdfCardPrinter:
         paper: str,
         ceremony_fingerprint: str,
         on_card: Callable[[int, int], None] = _no_card_hook,
+        owner: str | None = None,
+        contact: str | None = None,
     ) -> Sequence[PrintedCard]:
         from keyceremony.atomic_file import write_atomically
         from keyceremony.cards.share_cards import READBACK_DPI, write_cards
@@ -180,6 +182,7 @@ class PdfCardPrinter:
             checks += write_cards(
                 [share], self.directory, custodians=list(custodians[i : i + 1]), paper=paper,
                 write=write_atomically, package=backup.package, ceremony_fingerprint=ceremony_fingerprint,
+                owner=owner, contact=contact,
             )  # fmt: skip
             on_card(i + 1, total)
         names = dict(enumerate(custodians, start=1))

@@ -42,7 +42,7 @@ from keyceremony.transcript import Actor, looks_secret
 
 _TOP = {"ceremony", "hsm", "rehearsal", "participants", "confirm", "steps", "anchors"}
 _ANCHORS = {"set_fingerprint", "package_fingerprint", "kcv"}
-_CEREMONY = {"title", "location"}
+_CEREMONY = {"title", "location", "owner", "contact"}
 _HSM = {"backend", "module", "token", "wrap_mechanism"}
 _REHEARSAL = {"warn", "keep_card_files"}
 _STEP_COMMON = {"present", "absent"}
@@ -83,6 +83,8 @@ class Answers:
     confirm: Mapping[str, bool]
     steps: Mapping[str, StepAnswers]
     anchors: Anchors = field(default_factory=Anchors)  # from the paper log (docs/ceremony-guide.md §9)
+    owner: str | None = None  # [ceremony] owner and contact: printed on the cards as whom to tell
+    contact: str | None = None
 
     def step(self, step_id: str) -> StepAnswers:
         return self.steps.get(step_id, StepAnswers())
@@ -176,7 +178,22 @@ class _Parser:
         confirm = self.confirm()
         steps = self.steps({a.name for a in participants})
         anchors = self.anchors()
-        return Answers(self.source, sha256, title, location, hsm, rehearsal, participants, confirm, steps, anchors)
+        owner, contact = (self.card_text(ceremony, key) for key in ("owner", "contact"))
+        return Answers(self.source, sha256, title, location, hsm, rehearsal, participants, confirm, steps, anchors,
+                       owner, contact)
+
+    def card_text(self, ceremony: Mapping[str, Any], key: str) -> str | None:
+        """[ceremony] owner or contact: printed on the cards, so bounded (cards.model.check_owner)."""
+        if key not in ceremony:
+            return None
+        from keyceremony.cards.model import check_owner
+
+        text = self.text(ceremony[key], ("ceremony", key), key)
+        try:
+            check_owner(text if key == "owner" else None, text if key == "contact" else None)
+        except ValueError as err:
+            raise self.fail(("ceremony", key), f"{err}; it is printed on every card, so keep it short") from None
+        return text
 
     def anchors(self) -> Anchors:
         """[anchors]: what the paper log of the backup's ceremony recorded; ``$VAR`` allowed."""

@@ -25,6 +25,7 @@ from keyceremony.errors import AnswersError, SetupError
 # Form fields, as SetupError.field names them. "people:<role>" is the field of one role's names;
 # "steps" and "confirm" are carried through from a loaded file and have no field of their own.
 TITLE, LOCATION, BACKEND, MODULE, TOKEN = "title", "location", "backend", "module", "token"
+OWNER, CONTACT = "owner", "contact"
 REHEARSAL, STEPS, CONFIRM = "rehearsal", "steps", "confirm"
 ANCHOR_FIELDS = ("set_fingerprint", "package_fingerprint", "kcv")
 
@@ -43,6 +44,8 @@ class AnswersDraft:
 
     title: str = ""
     location: str = ""
+    owner: str = ""  # printed on the cards as whom to tell if one is lost (key generation)
+    contact: str = ""
     participants: list[tuple[str, str]] = field(default_factory=list)
     backend: str = "soft"
     module: str = ""
@@ -120,6 +123,10 @@ def render_answers_lines(draft: AnswersDraft, *, header: Sequence[str] = ()) -> 
         out.add(f"title = {toml_string(draft.title)}", TITLE)
     if draft.location:
         out.add(f"location = {toml_string(draft.location)}", LOCATION)
+    if draft.owner:
+        out.add(f"owner = {toml_string(draft.owner)}", OWNER)
+    if draft.contact:
+        out.add(f"contact = {toml_string(draft.contact)}", CONTACT)
     out.blank()
     out.add("[hsm]", BACKEND)
     out.add(f"backend = {toml_string(draft.backend)}", BACKEND)
@@ -226,6 +233,8 @@ def draft_from_answers(answers: Answers) -> AnswersDraft:
     return AnswersDraft(
         title=answers.title or "",
         location=answers.location or "",
+        owner=answers.owner or "",
+        contact=answers.contact or "",
         participants=[(a.name, a.role) for a in answers.participants],
         backend=answers.hsm.backend,
         module=answers.hsm.module or "",

@@ -95,6 +95,8 @@ class CeremonyOptions:
     rehearsal: Rehearsal = field(default_factory=Rehearsal)
     answers_sha256: str = ""
     anchors: Anchors = field(default_factory=Anchors)  # what the paper log recorded (recoveries)
+    owner: str | None = None  # the key owner the cards name: whom to tell if one is lost
+    contact: str | None = None  # how to reach the owner, printed beside the name
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class CeremonyEngine:
         if rehearsal.keep_card_files and not template.rehearsal.may_keep_card_files:
             raise CeremonyError(f"template '{template.name}' does not allow a rehearsal to keep the card files")
         self.anchors = self.options.anchors
+        self.owner, self.contact = self.options.owner, self.options.contact
         self.relaxed_checks = frozenset(rehearsal.warn)
         self.keep_card_files = rehearsal.keep_card_files
         self.material: dict[str, Any] = {}  # keys and wrapping keys: memory only, wiped on close
@@ -228,9 +231,12 @@ class CeremonyEngine:
             )
         if self.template.kind == "key-generation":  # the label goes on every card
             label = str(getattr(self.template.parameters, "key_label", ""))
-            problem = self.ports.printer.unprintable_name("the template's key_label", label)
-            if problem is not None:
-                raise CeremonyError(f"{problem}. Nothing was started")
+            named = [("the template's key_label", label), ("the key owner", self.owner),
+                     ("the owner's contact", self.contact)]
+            for what, text in named:
+                problem = self.ports.printer.unprintable_name(what, text) if text is not None else None
+                if problem is not None:
+                    raise CeremonyError(f"{problem}. Nothing was started")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         keys = self.ports.keys
         self.backend = keys.open()
@@ -269,6 +275,10 @@ class CeremonyEngine:
             details["token_label"] = self.state.token_label
         if self.options.location:
             details["location"] = self.options.location
+        if self.owner:  # whom the cards name (not secret)
+            details["key_owner"] = self.owner
+        if self.contact:
+            details["key_owner_contact"] = self.contact
         if self.options.rehearsal.declared:
             details["rehearsal"] = {
                 "checks_relaxed_to_warn": list(self.options.rehearsal.warn),

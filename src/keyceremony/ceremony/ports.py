@@ -357,6 +357,8 @@ class CardPrinter(Protocol):
         paper: str,
         ceremony_fingerprint: str,
         on_card: Callable[[int, int], None] = ...,
+        owner: str | None = None,
+        contact: str | None = None,
     ) -> Sequence[PrintedCard]: ...
 
     def card_path(self, share_number: int) -> Path: ...

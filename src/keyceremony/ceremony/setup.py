@@ -53,6 +53,8 @@ class SetupFields:
     folder: str = ""
     title: str = ""
     location: str = ""
+    owner: str = ""  # key generation: printed on the cards as whom to tell if one is lost
+    contact: str = ""
     people: Mapping[str, str] = field(default_factory=dict)
     backend: str = "soft"
     module: str = ""
@@ -94,7 +96,8 @@ def fields_from_draft(draft: AnswersDraft, template: Template, form: SetupFields
             )
         people.setdefault(role, []).append(name)
     return replace(
-        form, title=draft.title, location=draft.location, people={r: join_names(n) for r, n in people.items()},
+        form, title=draft.title, location=draft.location, owner=draft.owner, contact=draft.contact,
+        people={r: join_names(n) for r, n in people.items()},
         backend=draft.backend, module=draft.module or form.module, token=draft.token,
         rehearsal=bool(draft.warn or draft.keep_card_files), set_fingerprint=draft.set_fingerprint,
         package_fingerprint=draft.package_fingerprint, kcv=draft.kcv,
@@ -223,6 +226,7 @@ def _draft(fields: SetupFields, template: Template, carried: AnswersDraft | None
     pkcs11 = fields.backend == "pkcs11"
     return AnswersDraft(
         title=fields.title.strip(), location=fields.location.strip(), participants=participants,
+        owner=fields.owner.strip(), contact=fields.contact.strip(),
         backend=fields.backend, module=fields.module.strip() if pkcs11 else "",
         token=fields.token.strip() if pkcs11 else "",
         wrap_mechanism=carried.wrap_mechanism if carried is not None and pkcs11 else "",
@@ -254,6 +258,11 @@ def check_start(plan: SetupPlan) -> None:
             problem = unprintable_name("custodian", actor.name) if actor.role == CUSTODIAN else None
             if problem:
                 raise SetupError(problem, field=people_field(CUSTODIAN))
+        for what, name, where in (("the key owner", plan.answers.owner, "owner"),
+                                  ("the owner's contact", plan.answers.contact, "contact")):
+            problem = unprintable_name(what, name) if name else None
+            if problem:
+                raise SetupError(problem, field=where)
     if plan.answers.hsm.backend == "pkcs11":
         module, token = plan.answers.hsm.module, plan.answers.hsm.token
         if not module:

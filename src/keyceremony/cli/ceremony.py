@@ -140,7 +140,8 @@ def _run(args: argparse.Namespace) -> int:
     hook = _kill_hook()
     if hook is not None:
         ports.on_entry = hook
-    options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors)
+    options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256, answers.anchors,
+                              owner=answers.owner, contact=answers.contact)
     result = CeremonyEngine(template, out, ports, options).run()
     print(result.report, end="")
     seconds = time.perf_counter() - t0

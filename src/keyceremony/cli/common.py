@@ -372,6 +372,14 @@ def _kind(mode: int) -> str:
     return "device"
 
 
+def add_owner_options(p: argparse.ArgumentParser) -> None:
+    """``--owner`` and ``--contact``: whom a card says to tell when it is lost (docs/share-cards.md §2)."""
+    p.add_argument("--owner", metavar="NAME",
+                   help="the key owner, printed on every card as whom to tell if it is lost (64 characters max)")
+    p.add_argument("--contact", metavar="TEXT",
+                   help="how to reach the key owner (telephone, e-mail), printed beside the name (64 max)")
+
+
 class Progress:
     """Stage messages on standard error: on a terminal, each replacing the last; with --verbose,
     each on its own line with the seconds since the command started (a log keeps them); none

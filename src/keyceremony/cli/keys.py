@@ -27,6 +27,7 @@ from keyceremony.cli.common import (
     Subcommands,
     add_command,
     add_json_flag,
+    add_owner_options,
     add_source_argument,
     check_threshold,
     existing_outputs,
@@ -42,8 +43,9 @@ from keyceremony.errors import KeyCeremonyError, UsageError
 
 if TYPE_CHECKING:
     from keyceremony.keys.backend import KeyBackend
+    from keyceremony.keys.backup_package import BackupPackage
     from keyceremony.keys.model import KeyAlgorithm
-    from keyceremony.recipes.backup import Backup
+    from keyceremony.recipes.backup import Backup, SourcesRead
     from keyceremony.shares.payload import SharePayload
 ALGORITHMS = ("aes256", "aes192", "aes128", "ec-p256", "ed25519")
 WRAP_MECHANISMS = ("AES_KEY_WRAP_KWP", "AES_KEY_WRAP_PAD")
@@ -83,6 +85,7 @@ def add_key_commands(sub: Subcommands) -> None:
                    help="holder of the next card (repeat, in share order)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for package.kcb, share-N.txt, card-N.pdf")
     p.add_argument("--no-cards", action="store_true", help="write share files and the package only")
+    add_owner_options(p)
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
     p.add_argument("--force", action="store_true", help="overwrite backup files already in DIR")
     add_json_flag(p)
@@ -206,8 +209,8 @@ def _backup(args: argparse.Namespace) -> int:
     check_threshold(args.threshold, args.shares)
     if len(args.custodian) > args.shares:
         raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} cards")
-    if args.custodian and args.no_cards:
-        raise UsageError("--custodian names go on the cards; leave out --no-cards")
+    if (args.custodian or args.owner or args.contact) and args.no_cards:
+        raise UsageError("--custodian, --owner and --contact go on the cards; leave out --no-cards")
     if args.key_file and (kind != "soft" or args.existing):
         raise UsageError("--key-file backs up a key you hold in a file: use it with --backend soft and --label")
     if args.existing and kind == "soft":
@@ -222,7 +225,7 @@ def _backup(args: argparse.Namespace) -> int:
     if not args.no_cards:  # before any key is made (docs/share-cards.md §2.1)
         from keyceremony.cards.share_cards import check_card_names
 
-        check_card_names(label, args.custodian)
+        check_card_names(label, args.custodian, args.owner, args.contact)
     out = output_folder(args.out)
     names = ["package.kcb"] + [f"share-{i}.txt" for i in range(1, args.shares + 1)]
     if not args.no_cards:
@@ -243,7 +246,8 @@ def _backup(args: argparse.Namespace) -> int:
     def write(backup: Backup) -> None:
         timing["backup"] = time.perf_counter() - t0
         files.extend(write_backup(backup, out, cards=not args.no_cards, custodians=args.custodian,
-                                  paper=args.paper, on_step=progress.step))
+                                  paper=args.paper, on_step=progress.step, owner=args.owner,
+                                  contact=args.contact))
 
     progress.step("opening the key store...")
     backend, where = _open_backend(args, kind)
@@ -363,6 +367,34 @@ def _print_backup_summary(backup: Backup, out: Path, files: list[Path], origin: 
 # --- recover -------------------------------------------------------------------------------------
 
 
+def _type_in(
+    args: argparse.Namespace, anchor: bytes | None, progress: Progress
+) -> tuple[list[tuple[str, SharePayload]], list[str] | SourcesRead, BackupPackage | None]:
+    """``recover --type``: the sources are read first (their shares count, and whether one of them
+    carries the package), then shares are typed, and the package too when nothing else gives it
+    (docs/share-format.md §5.4). Returns the typed shares, the sources as read, the typed package."""
+    from keyceremony.errors import PackageMissing, ThresholdNotMet
+    from keyceremony.keys.typed_package import TypedPackage
+    from keyceremony.recipes.backup import read_sources
+
+    read = read_sources(args.sources, on_step=progress.step)
+    progress.done()
+    entry = None if args.package or read.packages else TypedPackage()
+    accepted, _, others = type_shares(read.shares, anchor, no_echo=args.no_echo, package=entry)
+    typed = accepted + others  # shares of other sets too: recovery refuses an unanchored mix
+    if not typed and not args.sources:
+        raise ThresholdNotMet("no typed share was accepted (see above); type the lines of at least the "
+                              "threshold number of this backup's cards, each card once", have=0, need=1)
+    if entry is not None and entry.package is None:
+        raise PackageMissing(
+            "the shares rebuild the wrapping key, but the backup package is needed too and none was typed: "
+            "run `keyceremony recover --type` again and type the package's lines from page 2 of any card "
+            "after the shares, or give --package package.kcb, or one card of this backup (PDF or photo) or "
+            "one of its share .txt files as SOURCE; nothing was recovered"
+        )
+    return typed, (read if args.sources else []), entry.package if entry is not None else None
+
+
 @_reports_errors
 def _recover(args: argparse.Namespace) -> int:
     if args.reveal and args.drill:
@@ -391,12 +423,6 @@ def _recover(args: argparse.Namespace) -> int:
         raise UsageError("--no-echo hides shares typed in: use it with --type")
     if not args.sources and not args.type:
         raise UsageError("name the cards or share files (SOURCE), or add --type to type shares in")
-    if args.type and not args.sources and not args.package:
-        raise UsageError(
-            "typed shares rebuild the wrapping key, but the backup package is needed too: give "
-            "--package package.kcb, or one card of this backup (PDF or photo: its 'Backup package' "
-            "QR code) or one of its share .txt files (its package block) as SOURCE"
-        )
 
     from keyceremony.atomic_file import write_atomically
     from keyceremony.cli.json_output import drill_fields, recovery_fields
@@ -409,16 +435,13 @@ def _recover(args: argparse.Namespace) -> int:
     record(args, backend=kind, token=args.token if kind == "pkcs11" else None, drill=args.drill,
            reveal=args.reveal)  # fmt: skip
     typed: list[tuple[str, SharePayload]] = []
+    sources: list[str] | SourcesRead = args.sources
+    typed_package = None
     if args.type:
-        accepted, _, others = type_shares([], anchors.set_fingerprint, no_echo=args.no_echo)
-        typed = accepted + others  # shares of other sets too: recovery refuses an unanchored mix
-        if not typed and not args.sources:
-            from keyceremony.errors import ThresholdNotMet
-
-            raise ThresholdNotMet("no typed share was accepted (see above); type the lines of at least the "
-                                  "threshold number of this backup's cards, each card once", have=0, need=1)
+        typed, sources, typed_package = _type_in(args, anchors.set_fingerprint, progress)
     with gather_recovery_inputs(
-        args.sources, package_path=args.package, on_step=progress.step, anchors=anchors, typed=typed
+        sources, package_path=args.package, on_step=progress.step, anchors=anchors, typed=typed,
+        typed_package=typed_package,
     ) as inputs:
         progress.done()
         anchor_lines = backup_anchor_lines(inputs)

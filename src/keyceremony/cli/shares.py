@@ -21,6 +21,7 @@ from keyceremony.cli.common import (
     Subcommands,
     add_command,
     add_json_flag,
+    add_owner_options,
     add_source_argument,
     check_threshold,
     existing_outputs,
@@ -68,6 +69,7 @@ def add_share_commands(sub: Subcommands) -> None:
     p.add_argument("--cards", action="store_true", help="also print a PDF card per share and check it reads back")
     p.add_argument("--custodian", action="append", default=[], metavar="NAME",
                    help="holder of the next share's card (repeat, in share order)")
+    add_owner_options(p)
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="card paper size (default a4)")
     add_json_flag(p)
     p.set_defaults(run=_split)
@@ -141,12 +143,12 @@ def _split(args: argparse.Namespace) -> int:
         raise UsageError(f"--label: {err}") from None
     if len(args.custodian) > args.shares:
         raise UsageError(f"{len(args.custodian)} --custodian names for {args.shares} shares")
-    if args.custodian and not args.cards:
-        raise UsageError("--custodian names go on the cards; add --cards")
+    if (args.custodian or args.owner or args.contact) and not args.cards:
+        raise UsageError("--custodian, --owner and --contact go on the cards; add --cards")
     if args.cards:
         from keyceremony.cards.share_cards import check_card_names
 
-        check_card_names(args.label, args.custodian)
+        check_card_names(args.label, args.custodian, args.owner, args.contact)
     if args.custodian and len(args.custodian) < args.shares:  # a name left out, most likely
         blank = len(args.custodian) + 1  # the first card without a name
         which = f"card {blank} carries" if blank == args.shares else f"cards {blank}-{args.shares} carry"
@@ -186,7 +188,8 @@ def _split(args: argparse.Namespace) -> int:
         from keyceremony.cards.share_cards import write_cards
 
         progress.step("printing and reading back cards...")
-        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=write_atomically)
+        checks = write_cards(payloads, out, custodians=args.custodian, paper=args.paper, write=write_atomically,
+                             owner=args.owner, contact=args.contact)
     progress.done()
     print(f"Wrote {len(payloads)} shares of {describe_set(first)} to {out}/")
     for check in checks:

@@ -1,8 +1,11 @@
 """Shares typed in from their cards' text lines: ``combine --type`` and ``recover --type``.
 
 Each line is checked as it comes (``shares.typed.TypedShare``) and a share ends by itself after
-its last line. A pasted share file's header, its ``#`` comments and a backup package block are
-skipped silently. One empty line ends typing; on a terminal, a blank line inside pasted text
+its last line. A pasted share file's header and its ``#`` comments are skipped silently; so is a
+backup package block, unless ``recover --type`` still needs the package: then a pasted block, or
+the lines typed from page 2 of a card (asked for once enough shares are in), are checked as they
+come (``keys.typed_package.TypedPackage``) and end by themselves after the last line. One empty
+line ends typing; on a terminal, a blank line inside pasted text
 (more lines already waiting) is skipped instead, and so is one between piped share files (the
 next line a header). ``--no-echo`` turns the terminal's echo off
 while shares are typed. Standard library only at import, so ``keyceremony --help`` stays fast.
@@ -23,6 +26,7 @@ from keyceremony.errors import UsageError
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from keyceremony.keys.typed_package import TypedPackage
     from keyceremony.shares.collector import ShareCollector
     from keyceremony.shares.payload import SharePayload
     from keyceremony.shares.typed import TypedShare
@@ -78,11 +82,15 @@ def _more_waiting() -> bool:
 
 
 def type_shares(
-    given: SharesFrom, anchor: bytes | None = None, *, no_echo: bool = False
+    given: SharesFrom, anchor: bytes | None = None, *, no_echo: bool = False, package: TypedPackage | None = None
 ) -> tuple[SharesFrom, int, SharesFrom]:
     """Prompt for shares typed from their cards and answer each at once (accepted as share x
     of set X, or refused and why). Returns the accepted shares, how many were refused, and the
-    typed shares of other sets (unanchored)."""
+    typed shares of other sets (unanchored).
+
+    ``package``: the backup package is needed too (``recover --type`` with no package given):
+    its lines, typed or pasted, go into ``package`` (complete when ``package.package`` is set),
+    and once enough shares are in the prompt asks for them."""
     from keyceremony.shares.collector import ShareCollector
     from keyceremony.shares.typed import TypedShare
 
@@ -93,6 +101,9 @@ def type_shares(
     _say("Type each share's numbered lines from its card, or paste its share file: every line is "
          "checked at once,")
     _say("and a share ends by itself after its last line. An empty line ends typing.")
+    if package is not None:
+        _say("Then type the backup package's lines from page 2 of any card (the same on every card); "
+             "it ends by itself too.")
     if no_echo and tty:
         _say("What you type is not shown (--no-echo).")
     if collector.reference is not None:
@@ -100,13 +111,19 @@ def type_shares(
     typed: SharesFrom = []
     refused = refused_lines = 0
     number, share, headed, warned_blank = 1, TypedShare(), False, False
-    package_line = 0  # in a pasted backup package block: the number of its next line, else 0
+    package_line = 0  # in a pasted backup package block being skipped: the number of its next line, else 0
+    in_package = False  # lines now go to ``package`` (its header came, or its first line, or it is asked for)
     noted: tuple[bytes, int, int, int] | None = None
     pushed: str | None = None  # a piped line read ahead after an empty line
     with _terminal(no_echo):
         while True:
+            wanted = package is not None and not package.complete
+            if wanted and collector.complete and not share.lines:
+                in_package = True
             if pushed is None:
-                print(f"share #{number}, line {share.next_number:02d}: ", end="", file=sys.stderr, flush=True)
+                what = (f"package, line {package.next_number:02d}" if in_package and package is not None
+                        else f"share #{number}, line {share.next_number:02d}")
+                print(f"{what}: ", end="", file=sys.stderr, flush=True)
             try:
                 line, pushed = (read_typed_line(echo=not (no_echo and tty)), None) if pushed is None else (pushed, None)
             except EOFError:  # Ctrl+D, or the end of a pipe
@@ -114,29 +131,66 @@ def type_shares(
                 if share.lines:
                     _say(f"  input ended in the middle of share #{number} ({len(share.lines)} line(s) typed); "
                          "that share was not used")
+                if package is not None and package.lines and not package.complete:
+                    _say(f"  input ended in the middle of the backup package ({len(package.lines)} line(s) "
+                         "typed); it was not used")
                 break
             except KeyboardInterrupt:
                 print(file=sys.stderr)
                 _say("keyceremony: typing stopped (Ctrl+C); nothing was recovered or written")
                 raise SystemExit(130) from None
+            pending = share.lines or (package is not None and package.lines and not package.complete)
             if not line.strip():
                 if tty and _more_waiting():  # a blank line inside pasted text
                     continue
-                if not tty and not share.lines:
+                if not tty and not pending:
                     pushed = _next_file_header()
                     if pushed is not None:  # a blank line between piped share files
                         continue
-                if share.lines and not warned_blank:
-                    _say(f"  share #{number} is not complete: line {share.next_number:02d} is next. Type it, "
-                         "or an empty line again to stop without this share")
+                if pending and not warned_blank:
+                    _say(f"  {_unfinished(number, share, package)} is not complete: line "
+                         f"{(share if share.lines else package).next_number:02d} is next. Type it, "  # type: ignore[union-attr]
+                         "or an empty line again to stop without it")
                     warned_blank = True
                     continue
                 if share.lines:
                     _say(f"  share #{number} was not complete ({len(share.lines)} line(s)) and was not used")
-                elif headed and not package_line and not tty:
+                elif pending and package is not None:
+                    _say(f"  the backup package was not complete ({len(package.lines)} line(s)) and was not used")
+                    package.reset()
+                elif wanted and collector.complete and not warned_blank:
+                    _say("  the backup package is still needed: type its lines from page 2 of any card, or an "
+                         "empty line again to stop without it")
+                    warned_blank = True
+                    continue
+                elif headed and not package_line and not in_package and not tty:
                     continue  # a blank line after a piped share's header, before its data lines
                 break
             warned_blank = False
+            if package is not None and wanted:
+                step = _package_step(line, number, share, package, in_package)
+                if step is not None:
+                    in_package, share, problem = step
+                    if problem is not None:
+                        if problem:
+                            _say(f"  {problem}")
+                        refused_lines += 1
+                        if refused_lines >= TYPED_REFUSALS_LIMIT and not tty:
+                            raise UsageError(f"standard input: {refused_lines} lines in a row are not share or "
+                                             "package lines; pipe in the lines typed from the cards")
+                        continue
+                    refused_lines = 0
+                    if package.complete:
+                        in_package = False
+                        assert package.package is not None
+                        from keyceremony.keys.backup_package import format_package_fingerprint
+
+                        fingerprint = format_package_fingerprint(package.package.fingerprint())
+                        _say(f"  the backup package is complete ({len(package.lines)} lines): "
+                             f"{package.package.describe()}, package fingerprint {fingerprint}")
+                        if collector.complete:
+                            _say("  Enough shares and the package: an empty line finishes.")
+                    continue
             skipped, package_line, headed, share = _skip(line, number, share, package_line, headed)
             problem = None if skipped else share.add(line)
             if skipped or problem:  # lines in a row that are not a share's: endless junk from a pipe must end
@@ -158,11 +212,59 @@ def type_shares(
                 refused += 1
             else:
                 typed.append(accepted)
-                if collector.complete:
+                if collector.complete and package is not None and not package.complete:
+                    _say("  Enough shares. Now type the backup package from page 2 of any card (its header "
+                         "line may be left out); it ends by itself.")
+                elif collector.complete:
                     _say("  Enough shares: an empty line finishes (or type another share to cross-check).")
             number, share, headed, noted = number + 1, TypedShare(), False, None
     others = [(src, p) for src, p in collector.others if src.startswith("typed share #")]
     return typed, refused, others
+
+
+def _unfinished(number: int, share: TypedShare, package: TypedPackage | None) -> str:
+    return f"share #{number}" if share.lines or package is None else "the backup package"
+
+
+def _package_step(
+    line: str, number: int, share: TypedShare, package: TypedPackage, in_package: bool
+) -> tuple[bool, TypedShare, str | None] | None:
+    """A line while the package is still wanted, if it is the package's (its header, a comment
+    inside its block, or its next data line): (in_package, share, problem: None if taken, "" if
+    skipped silently, else what is wrong). None: the line is a share's (handled as one)."""
+    from keyceremony.keys.typed_package import first_line_magic
+    from keyceremony.shares.typed import TypedShare, printed_line
+
+    try:
+        kind = printed_line(line)
+    except ValueError:
+        return None  # another version's header: _skip names it
+    if kind == "package":
+        if share.lines:
+            _say(f"  a package header came before share #{number} was complete ({len(share.lines)} line(s)); "
+                 "that share was not used")
+        if package.lines:
+            _say(f"  a new package header came before the package was complete ({len(package.lines)} line(s)); "
+                 "those lines were not used")
+            package.reset()
+        return True, TypedShare(), ""
+    if kind == "header":
+        if in_package and package.lines:
+            _say(f"  a share's header came before the backup package was complete ({len(package.lines)} "
+                 "line(s)); those lines were not used")
+            package.reset()
+        return None
+    if kind == "comment":
+        return (in_package, share, "") if in_package else None
+    if not package.lines and not share.lines:  # a first line says which it is: KCB a package, KCS a share
+        magic = first_line_magic(line)
+        if magic == b"KCB":
+            in_package = True
+        elif magic == b"KCS":
+            return None  # a share's, even when the package was asked for (to cross-check a share)
+    if not in_package:
+        return None
+    return in_package, share, package.add(line)
 
 
 def _next_file_header() -> str | None:

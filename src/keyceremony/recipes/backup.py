@@ -54,6 +54,7 @@ __all__ = [
     "gather_recovery_inputs",
     "generate_and_back_up",
     "make_backup",
+    "read_sources",
     "recover_backup",
     "reveal_key",
     "write_backup",
@@ -163,10 +164,13 @@ def write_backup(
     custodians: Sequence[str] = (),
     paper: str = "a4",
     on_step: Step = _quiet,
+    owner: str | None = None,
+    contact: str | None = None,
 ) -> list[Path]:
     """Write the backup into ``out_dir``: ``package.kcb``, ``share-<x>.txt`` (the share, then the
     package as a text block) and, with ``cards``, ``card-<x>.pdf`` (share QR, package QR, key
-    check value), each card rendered and read back before it counts.
+    check value; the package's typeable form on page 2; ``owner`` and ``contact`` as whom to
+    tell if a card is lost), each card rendered and read back before it counts.
 
     Share files and cards are written with mode 0600, atomically. If anything fails, the files
     written so far are removed and the error raised (CardReadbackError, OSError).
@@ -196,7 +200,7 @@ def write_backup(
             on_step("printing the cards and reading each one back...")
             write_cards(
                 backup.shares, out_dir, custodians=custodians, paper=paper,
-                write=write_and_record, package=package,
+                write=write_and_record, package=package, owner=owner, contact=contact,
             )  # fmt: skip
     except BaseException:
         for path in written:
@@ -256,17 +260,47 @@ class RecoveryInputs:
         return f"RecoveryInputs({self.package!r}, used={self.used})"
 
 
+@dataclass
+class SourcesRead:
+    """What the cards, share files and images of a recovery held (:func:`read_sources`)."""
+
+    shares: list[tuple[str, SharePayload]] = field(default_factory=list)
+    packages: list[tuple[str, BackupPackage]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one per source (or part) not usable
+
+
+def read_sources(sources: Sequence[str], *, on_step: Step = _quiet) -> SourcesRead:
+    """Read every source; what cannot be read is kept as a problem, never raised."""
+    from keyceremony.recipes.sources import read_payloads
+
+    read = SourcesRead()
+    for source in sources:
+        on_step(f"reading {source}...")
+        try:
+            contents = read_payloads(source)
+        except KeyCeremonyError as err:
+            read.problems.append(str(err))
+            continue
+        read.shares += contents.shares
+        read.packages += contents.packages
+        read.problems += [str(p) for p in contents.problems]
+    return read
+
+
 def gather_recovery_inputs(
-    sources: Sequence[str],
+    sources: Sequence[str] | SourcesRead,
     *,
     package_path: str | None = None,
     on_step: Step = _quiet,
     anchors: Anchors | None = None,
     typed: Sequence[tuple[str, SharePayload]] = (),
+    typed_package: BackupPackage | None = None,
 ) -> RecoveryInputs:
     """Read the cards / share files / images in ``sources`` (and ``package_path``), with the
     shares ``typed`` in from their cards (already read, in memory), rebuild the
     wrapping key from the genuine shares, and pick the backup package that belongs to them.
+    ``sources`` may be read already (:func:`read_sources`); ``typed_package``: a package typed
+    in from page 2 of a card, tried first.
 
     Checks, in order: each share's signature (forged or altered ones are set aside); the shares
     of one set reach the threshold (ThresholdNotMet, naming what was set aside); the package's
@@ -282,19 +316,10 @@ def gather_recovery_inputs(
     from keyceremony.recipes.sources import read_payloads
     from keyceremony.shares.shareset import format_set_id, recover_secret
 
-    shares: list[tuple[str, SharePayload]] = list(typed)
-    packages: list[tuple[str, BackupPackage]] = []
-    problems: list[str] = []
-    for source in sources:
-        on_step(f"reading {source}...")
-        try:
-            contents = read_payloads(source)
-        except KeyCeremonyError as err:
-            problems.append(str(err))
-            continue
-        shares += contents.shares
-        packages += contents.packages
-        problems += [str(p) for p in contents.problems]
+    read = sources if isinstance(sources, SourcesRead) else read_sources(sources, on_step=on_step)
+    shares: list[tuple[str, SharePayload]] = list(typed) + read.shares
+    packages = ([("the typed package", typed_package)] if typed_package is not None else []) + read.packages
+    problems = list(read.problems)
     explicit: tuple[str, BackupPackage] | None = None
     if package_path is not None:
         contents = read_payloads(package_path)

@@ -1,4 +1,4 @@
-"""Draw a share card as one page of PDF (docs/share-cards.md §2).
+"""Draw a share card as PDF: one page, or two for a key backup (docs/share-cards.md §2).
 
 A share card's layout, top to bottom, all inside 13 mm margins so any printer can print it:
 
@@ -8,16 +8,19 @@ A share card's layout, top to bottom, all inside 13 mm margins so any printer ca
    fingerprint and fingerprint words);
 3. the typeable form of the share in a monospaced font, and the handling and recovery
    instructions, side by side when the text lines are short enough, otherwise one under the other;
-4. when there is room, lines to write on by hand at sealing time (bag number, date, signatures);
-5. a footer line.
+4. lines to write on by hand at sealing time (bag number, date, signatures): space is kept for
+   them first, and only a plain card that would not fit otherwise goes without;
+5. a footer line ("page 1 of 1", or "page 1 of 2" on a backup's card).
 
 A card of a key backup (``card.package_qr_text`` set) also shows the backup package, which is not
 secret, as a second, smaller QR code labelled as such: under the typeable form, or beside it with
 the instructions below both, whichever fits at the larger type. Its share code is drawn at 76 mm
-(about 1 mm per module) to make room. Every card ``keyceremony backup`` can make fits, down to
-64-character labels and custodians and a P-256 package on US Letter
-(tests/test_backup_cards.py); a package card whose other fields are all near their limits may
-not, and then ``render_card_pdf`` raises ``ValueError``.
+(about 1 mm per module) to make room. Its page 2 (``card.package_text_lines``) repeats the key
+label, share and set, and prints the package's typeable form (header and numbered lines) in the
+same monospaced style, as large as fits (down to 7 pt), for a recovery from the cards' text alone.
+Every card ``keyceremony backup`` can make fits, down to 64-character labels and custodians and a
+P-256 package on US Letter (tests/test_backup_cards.py); a package card whose other fields are all
+near their limits may not, and then ``render_card_pdf`` raises ``ValueError``.
 
 Font sizes of part 3 step down until the card fits, so every ``CardContent`` that validates fits
 on one page of A4 or US Letter. The fonts, and which characters they print, are in
@@ -41,7 +44,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from keyceremony.cards.model import CardContent
+from keyceremony.cards.model import NO_CODE_PAGE_NOTE, CardContent
 from keyceremony.cards.pdf.fonts import FONT_DESCRIPTION, MONO, MONO_BOLD, SANS, SANS_BOLD, fit_one_line, unprintable
 from keyceremony.cards.pdf.style import BAND, BAND_TEXT_MUTED, INK, MARGIN, MUTED, PAGE_SIZES, PANEL, RULE, mm
 from keyceremony.cards.qr import qr_matrix
@@ -57,6 +60,7 @@ COLUMN_GAP = 7 * mm
 FOOTER_HEIGHT = 7 * mm
 MIN_INSTRUCTION_COLUMN = 70 * mm
 SIGN_OFF_HEIGHT = 11 * mm
+SIGN_OFF_GAP = 3 * mm  # between the part above and the sealing lines
 CODE_PAD = 3.5 * mm
 # The backup package's QR code: as large as fits, but never under 0.4 mm per module, so it reads
 # back at 150 dpi (2.4 px per module) and from a flatbed scan or a phone photo of the page.
@@ -94,7 +98,8 @@ class _Field:
 
 
 def render_card_pdf(card: CardContent) -> bytes:
-    """One page of PDF (A4 or US Letter, from ``card.paper``) showing *card*.
+    """One page of PDF (A4 or US Letter, from ``card.paper``) showing *card*; two pages when it
+    carries the package's typeable form (``card.pages``).
 
     Deterministic: the same *card* always gives the same bytes.
 
@@ -125,9 +130,17 @@ def render_card_pdf(card: CardContent) -> bytes:
     details_x = left + qr_block + COLUMN_GAP
     qr_top = top - BAND_HEIGHT - GAP
     caption_y = qr_top - qr_block - 3.6 * mm
-    details, lower_top, lower = _plan_page(card, right - details_x, width,
-                                           caption_y - 1.5 * mm, qr_top, bottom,
-                                           _package_sizes(package))
+    sign_off = True
+    try:  # room for the sealing lines first
+        details, lower_top, lower = _plan_page(card, right - details_x, width,
+                                               caption_y - 1.5 * mm, qr_top, bottom + SIGN_OFF_HEIGHT + SIGN_OFF_GAP,
+                                               _package_sizes(package))
+    except ValueError:
+        if package is not None:
+            raise
+        details, lower_top, lower = _plan_page(card, right - details_x, width,
+                                               caption_y - 1.5 * mm, qr_top, bottom)
+        sign_off = lower_top - lower.height - bottom >= SIGN_OFF_HEIGHT + SIGN_OFF_GAP
 
     _draw_band(c, card, left, top, width)
     _draw_qr(c, matrix, left, qr_top, qr_block)
@@ -140,11 +153,14 @@ def render_card_pdf(card: CardContent) -> bytes:
     _draw_lower(c, card, lower, left, lower_top)
     if package is not None:
         _draw_package(c, package, lower, left, lower_top)
-    if lower_top - lower.height - bottom >= SIGN_OFF_HEIGHT + GAP:
+    if sign_off:
         _draw_sign_off(c, left, bottom, width)
-    _draw_footer(c, card, left, width)
-
+    _draw_footer(c, card, left, width, 1)
     c.showPage()
+    if card.package_text_lines is not None:
+        _draw_package_page(c, card, card.package_text_lines, left, top, width, bottom)
+        _draw_footer(c, card, left, width, 2)
+        c.showPage()
     c.save()
     return buf.getvalue()
 
@@ -164,7 +180,8 @@ def _check_printable(card: CardContent) -> None:
 # --- parts of the page ------------------------------------------------------------------------
 
 
-def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float) -> None:
+def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float,
+               subtitle: str = "One share of a split secret key. Treat it like the key itself.") -> None:
     c.setFillColor(BAND)
     c.roundRect(x, top - BAND_HEIGHT, width, BAND_HEIGHT, 2.2 * mm, stroke=0, fill=1)
     pad = 6 * mm
@@ -179,8 +196,7 @@ def _draw_band(c: Canvas, card: CardContent, x: float, top: float, width: float)
     c.drawString(x + pad, base1, title)
     c.setFillColor(BAND_TEXT_MUTED)
     c.setFont(SANS, 8.5)
-    c.drawString(x + pad, base2,
-                 "One share of a split secret key. Treat it like the key itself.")
+    c.drawString(x + pad, base2, subtitle)
     if card.threshold == 1:
         rule = "any one share recovers the key"
     else:
@@ -428,8 +444,9 @@ def _package_paragraphs(card: CardContent) -> tuple[Paragraph, ...]:
             "The wrapped key, its check value and canary, signed with this set's key. On its "
             f"own it cannot recover the key; it needs {shares}."), style),
         Paragraph(_markup(
-            "`keyceremony recover` reads it from any card of the set. The file package.kcb and "
-            "every share file of the backup hold the same package."), style),
+            "`keyceremony recover` reads it from any card of the set; its typeable form is on "
+            "page 2. The file package.kcb and every share file of the backup hold the same "
+            "package."), style),
     )
 
 
@@ -552,20 +569,100 @@ def _draw_sign_off(c: Canvas, x: float, bottom: float, width: float) -> None:
         x += w + gap
 
 
-def _draw_footer(c: Canvas, card: CardContent, x: float, width: float) -> None:
+def _draw_footer(c: Canvas, card: CardContent, x: float, width: float, page: int) -> None:
     y = MARGIN + 1.5 * mm
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
     c.line(x, MARGIN + FOOTER_HEIGHT - 1.5 * mm, x + width, MARGIN + FOOTER_HEIGHT - 1.5 * mm)
     c.setFillColor(MUTED)
     c.setFont(SANS, 7)
-    right = f"Created {card.created}  \u00b7  page 1 of 1"
+    right = f"Created {card.created}  \u00b7  page {page} of {card.pages}"
+    if page > 1:  # scan_sources skips a card's page that says so, instead of searching it for codes
+        right = f"{NO_CODE_PAGE_NOTE}  \u00b7  {right}"
     left_text = fit_one_line(
         f"{card.key_label}  \u00b7  set {card.set_id}  \u00b7  "
         f"share {card.share_index} of {card.share_count}",
         SANS, 7, width - stringWidth(right, SANS, 7) - 6 * mm)
     c.drawString(x, y, left_text)
     c.drawRightString(x + width, y, right)
+
+
+# --- page 2 of a backup's card: the package's typeable form --------------------------------------
+
+_PACKAGE_CODE_SIZES = (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0)
+MIN_PACKAGE_NOTE_COLUMN = 60 * mm  # narrower than this, the notes go under the lines
+
+
+def _package_page_notes(card: CardContent, size: float) -> list[Paragraph]:
+    style = ParagraphStyle("package-note", fontName=SANS, fontSize=size, leading=size * 1.3,
+                           textColor=INK, spaceAfter=size * 0.6)
+    shares = "one share" if card.threshold == 1 else f"{card.threshold} shares"
+    notes = (
+        ("When to type it.", "Only when no QR code reads and neither package.kcb nor a share file of this "
+         "backup is at hand. At the recovery ceremony, `keyceremony recover --type` takes the typeable "
+         "form of each card brought (page 1), then asks for these lines; an empty line ends."),
+        ("Not secret.", "The wrapped key, its check value and canary, signed with this set's key: useless "
+         f"without {shares}. It is the same on every card of this backup: type it from any one."),
+        ("Checked as typed.", "Each line ends with a check, so a mistyped line is refused at once and asked "
+         "for again. The header line may be left out."),
+    )
+    return [Paragraph(f"<b>{escape(head)}</b> " + _markup(body), style) for head, body in notes]
+
+
+def _draw_package_page(c: Canvas, card: CardContent, lines: tuple[str, ...], left: float, top: float,
+                       width: float, bottom: float) -> None:
+    """Page 2: the band, what card it belongs to, and the package's typeable form with notes."""
+    _draw_band(c, card, left, top, width,
+               "Page 2 of this card: the backup package (not secret).")
+    half = (width - 4 * mm) / 2
+
+    def field(label: str, text: str, font: str, size: float, w: float = width) -> _Field:
+        return _Field(label, _wrap(text, font, size, w), font, size)
+
+    rows: list[_Row] = [
+        (field("Key label", card.key_label, SANS_BOLD, 13),),
+        (field("Share", card.share_line, SANS, 10.5, half), field("Set ID", card.set_id, MONO_BOLD, 11, half)),
+    ]
+    if card.key_check_value is not None:
+        rows.append((field("Key check value", card.key_check_value, MONO_BOLD, 11, half),
+                     field("Created", card.created, SANS, 10.5, half)))
+    y = top - BAND_HEIGHT - GAP
+    _draw_details(c, rows, left, y, width)
+    y -= _details_height(rows) + GAP
+    longest = max(len(line) for line in lines)
+    for size in _PACKAGE_CODE_SIZES:
+        code_w = longest * stringWidth("M", MONO, size) + 2 * CODE_PAD
+        box_h = len(lines) * size * 1.4 + 2 * CODE_PAD - size * 0.4
+        side_w = width - code_w - COLUMN_GAP
+        beside = side_w >= MIN_PACKAGE_NOTE_COLUMN
+        notes = _package_page_notes(card, 8.5)
+        notes_w = side_w if beside else width
+        notes_h = sum(p.wrap(notes_w, 10_000)[1] + p.style.spaceAfter for p in notes)
+        heading = _section_heading_height()
+        needed = heading + (max(box_h, notes_h) if beside else box_h + GAP + notes_h)
+        if y - needed >= bottom or size == _PACKAGE_CODE_SIZES[-1]:
+            break
+    if y - needed < bottom:
+        raise ValueError("the backup package's typeable form does not fit on page 2")
+    _draw_section_heading(c, "Backup package \u2014 typeable form", left, y, code_w if beside else width)
+    if beside:
+        _draw_section_heading(c, "Not secret \u00b7 same on every card", left + code_w + COLUMN_GAP, y, side_w)
+    box_top = y - heading
+    c.setFillColor(PANEL)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.roundRect(left, box_top - box_h, code_w, box_h, 1.5 * mm, stroke=1, fill=1)
+    c.setFillColor(INK)
+    c.setFont(MONO, size)
+    line_y = box_top - CODE_PAD - size * 0.8
+    for line in lines:
+        c.drawString(left + CODE_PAD, line_y, line)
+        line_y -= size * 1.4
+    notes_x, notes_top = (left + code_w + COLUMN_GAP, box_top) if beside else (left, box_top - box_h - GAP)
+    for p in notes:
+        _, h = p.wrap(notes_w, 10_000)
+        p.drawOn(c, notes_x, notes_top - h)
+        notes_top -= h + p.style.spaceAfter
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:

@@ -65,6 +65,8 @@ class StepHost(Protocol):
     keep_card_files: bool
     anchors: Anchors
     made_in_this_run: set[str]
+    owner: str | None  # the key owner and contact printed on cards (whom to tell if one is lost)
+    contact: str | None
 
     @property
     def fingerprint(self) -> bytes: ...

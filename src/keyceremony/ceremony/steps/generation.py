@@ -122,6 +122,7 @@ class SplitAndPrint(StepHandler):
             cards = printer.print_backup(
                 backup, custodians=holders, paper=p.paper,
                 ceremony_fingerprint=format_key_fingerprint(ctx.engine.fingerprint), on_card=card_done,
+                owner=ctx.engine.owner, contact=ctx.engine.contact,
             )  # fmt: skip
             share, package = backup.shares[0], backup.package
             data = {

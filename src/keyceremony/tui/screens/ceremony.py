@@ -297,7 +297,7 @@ class CeremonyScreen(Screen[None]):
                 on_progress=lambda progress: post(self._progress, progress),
             )
             options = CeremonyOptions(answers.title, answers.location, answers.rehearsal, answers.sha256,
-                                      answers.anchors)  # fmt: skip
+                                      answers.anchors, owner=answers.owner, contact=answers.contact)  # fmt: skip
             engine = CeremonyEngine(template, out, ports, options)
             self.engine = engine
             if self._pause_asked:

@@ -115,6 +115,8 @@ class SetupScreen(Screen[None]):
                                                                       value=form.algorithm, allow_blank=False))
                 yield from self._row("paper", "Paper", Select([(p, p) for p in PAPERS], value=form.paper,
                                                               allow_blank=False))  # fmt: skip
+                yield from self._row("owner", "Key owner", Input(placeholder="optional: on the cards, whom to tell"))
+                yield from self._row("contact", "Owner's contact", Input(placeholder="optional: telephone, e-mail"))
             else:
                 hint = "from the paper log: 32 hex digits or 16 words"
                 yield from self._row("set_fingerprint", "Set fingerprint", Input(placeholder=hint))
@@ -163,6 +165,7 @@ class SetupScreen(Screen[None]):
         rehearsal = self.query("#rehearsal")
         return SetupFields(
             folder=self._value("folder"), title=self._value("title"), location=self._value("location"),
+            owner=self._value("owner"), contact=self._value("contact"),
             people={r.name: self._value(f"people:{r.name}") for r in self.template.roles},
             backend=self._value("backend"),
             module=self._value("module"), token=self._value("token"),
@@ -176,6 +179,7 @@ class SetupScreen(Screen[None]):
     def fill(self, fields: SetupFields) -> None:
         """Put ``fields`` in the form (a loaded answers file)."""
         texts = {"title": fields.title, "location": fields.location, "module": fields.module, "token": fields.token,
+                 "owner": fields.owner, "contact": fields.contact,
                  "set_fingerprint": fields.set_fingerprint, "package_fingerprint": fields.package_fingerprint,
                  "kcv": fields.kcv, **{f"people:{r}": names for r, names in fields.people.items()}}  # fmt: skip
         for field, text in texts.items():
