@@ -116,7 +116,9 @@ def test_scan_back_decodes_photos_of_the_printed_cards(tmp_path):
         'instructions = "Each custodian checks',
         'confirm = "Every card is sealed in its bag"\ninstructions = "Each custodian checks'), encoding="utf-8")
     answers = tmp_path / "answers.toml"
-    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace(
+    shipped = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    bare = "".join(line for line in shipped.splitlines(keepends=True) if not line.startswith(("owner =", "contact =")))
+    answers.write_text(bare.replace(
         "seal = true", "seal = true\nhand-over = true"), encoding="utf-8")
     out = tmp_path / "keygen"
     result = make_engine(str(template), answers, out, prompter_class=Photographer).run()
@@ -247,13 +249,17 @@ def test_a_custodian_name_the_cards_cannot_print_stops_the_roll_call(tmp_path):
     """Chen Wei written in Chinese characters: refused at the roll call, before any key is made;
     the same ceremony with the names in Latin and Cyrillic letters prints them on the cards."""
     answers = tmp_path / "answers.toml"
-    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace("Chen Wei", "陈伟"),
+    shipped = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    bare = "".join(line for line in shipped.splitlines(keepends=True) if not line.startswith(("owner =", "contact =")))
+    answers.write_text(bare.replace("Chen Wei", "陈伟"),
                        encoding="utf-8")  # fmt: skip
     out = tmp_path / "keygen"
     with pytest.raises(CeremonyError, match=r"the roll call: custodian '陈伟' contains '陈' \(U\+9648\), which DejaVu"):
         make_engine("key-generation", answers, out).run()
     assert not [line for line in (out / "transcript.jsonl").read_text().splitlines() if "key-generated" in line]
-    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace("Chen Wei", "Чэнь Вэй"),
+    shipped = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    bare = "".join(line for line in shipped.splitlines(keepends=True) if not line.startswith(("owner =", "contact =")))
+    answers.write_text(bare.replace("Chen Wei", "Чэнь Вэй"),
                        encoding="utf-8")  # fmt: skip
     make_engine("key-generation", answers, tmp_path / "keygen2").run()
     assert "Чэнь Вэй" in pdf_text(tmp_path / "keygen2" / "cards" / "card-3.pdf")
@@ -263,7 +269,9 @@ def test_the_cards_name_the_key_owner_of_the_answers(tmp_path):
     """[ceremony] owner and contact: printed on every card as whom to tell, and recorded in the
     transcript; without them the card names the ceremony's record instead (never a blank)."""
     answers = tmp_path / "answers.toml"
-    answers.write_text((EXAMPLES / "key-generation.toml").read_text(encoding="utf-8").replace(
+    shipped = (EXAMPLES / "key-generation.toml").read_text(encoding="utf-8")
+    bare = "".join(line for line in shipped.splitlines(keepends=True) if not line.startswith(("owner =", "contact =")))
+    answers.write_text(bare.replace(
         'location = "Room 4.12, rehearsal"',
         'location = "Room 4.12, rehearsal"\nowner = "Dana Ruiz"\ncontact = "+44 20 7946 0000 (security desk)"'),
         encoding="utf-8")  # fmt: skip
