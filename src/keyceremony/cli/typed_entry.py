@@ -115,6 +115,18 @@ def type_shares(
     in_package = False  # lines now go to ``package`` (its header came, or its first line, or it is asked for)
     noted: tuple[bytes, int, int, int] | None = None
     pushed: str | None = None  # a piped line read ahead after an empty line
+
+    def refuse(problem: str | None, what: str) -> None:
+        """A line not taken (said why, if ``problem``); lines in a row that are not ``what``:
+        endless junk from a pipe must end."""
+        nonlocal refused_lines
+        if problem:
+            _say(f"  {problem}")
+        refused_lines += 1
+        if refused_lines >= TYPED_REFUSALS_LIMIT and not tty:
+            raise UsageError(f"standard input: {refused_lines} lines in a row are not {what}; "
+                             "pipe in the lines typed from the cards")
+
     with _terminal(no_echo):
         while True:
             wanted = package is not None and not package.complete
@@ -172,12 +184,7 @@ def type_shares(
                 if step is not None:
                     in_package, share, problem = step
                     if problem is not None:
-                        if problem:
-                            _say(f"  {problem}")
-                        refused_lines += 1
-                        if refused_lines >= TYPED_REFUSALS_LIMIT and not tty:
-                            raise UsageError(f"standard input: {refused_lines} lines in a row are not share or "
-                                             "package lines; pipe in the lines typed from the cards")
+                        refuse(problem, "share or package lines")
                         continue
                     refused_lines = 0
                     if package.complete:
@@ -193,13 +200,8 @@ def type_shares(
                     continue
             skipped, package_line, headed, share = _skip(line, number, share, package_line, headed)
             problem = None if skipped else share.add(line)
-            if skipped or problem:  # lines in a row that are not a share's: endless junk from a pipe must end
-                if problem:
-                    _say(f"  {problem}")
-                refused_lines += 1
-                if refused_lines >= TYPED_REFUSALS_LIMIT and not tty:
-                    raise UsageError(f"standard input: {refused_lines} lines in a row are not share lines; "
-                                     "pipe in the lines typed from the cards")
+            if skipped or problem:
+                refuse(problem, "share lines")
                 continue
             refused_lines = 0
             noted = _note_header(share, collector, number, noted)

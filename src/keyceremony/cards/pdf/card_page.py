@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -500,15 +501,20 @@ def _draw_code(c: Canvas, card: CardContent, x: float, top: float, width: float,
                size: float) -> None:
     _draw_section_heading(c, "Typeable form", x, top, width, "type exactly as printed")
     box_top = top - _section_heading_height()
-    box_h = _code_box_height(card, size)
+    _draw_code_panel(c, card.text_lines, x, box_top, width, _code_box_height(card, size), size)
+
+
+def _draw_code_panel(c: Canvas, lines: Sequence[str], x: float, top: float, width: float, height: float,
+                     size: float) -> None:
+    """A panel of typeable lines (the share's on page 1, the package's on page 2), in monospace."""
     c.setFillColor(PANEL)
     c.setStrokeColor(RULE)
     c.setLineWidth(0.5)
-    c.roundRect(x, box_top - box_h, width, box_h, 1.5 * mm, stroke=1, fill=1)
+    c.roundRect(x, top - height, width, height, 1.5 * mm, stroke=1, fill=1)
     c.setFillColor(INK)
     c.setFont(MONO, size)
-    y = box_top - CODE_PAD - size * 0.8
-    for line in card.text_lines:
+    y = top - CODE_PAD - size * 0.8
+    for line in lines:
         c.drawString(x + CODE_PAD, y, line)
         y -= size * 1.4
 
@@ -648,16 +654,7 @@ def _draw_package_page(c: Canvas, card: CardContent, lines: tuple[str, ...], lef
     if beside:
         _draw_section_heading(c, "Not secret \u00b7 same on every card", left + code_w + COLUMN_GAP, y, side_w)
     box_top = y - heading
-    c.setFillColor(PANEL)
-    c.setStrokeColor(RULE)
-    c.setLineWidth(0.5)
-    c.roundRect(left, box_top - box_h, code_w, box_h, 1.5 * mm, stroke=1, fill=1)
-    c.setFillColor(INK)
-    c.setFont(MONO, size)
-    line_y = box_top - CODE_PAD - size * 0.8
-    for line in lines:
-        c.drawString(left + CODE_PAD, line_y, line)
-        line_y -= size * 1.4
+    _draw_code_panel(c, lines, left, box_top, code_w, box_h, size)
     notes_x, notes_top = (left + code_w + COLUMN_GAP, box_top) if beside else (left, box_top - box_h - GAP)
     for p in notes:
         _, h = p.wrap(notes_w, 10_000)
